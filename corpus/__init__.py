@@ -1,0 +1,1 @@
+"""Collection: sources, fetching, extraction, deduplication and the article store."""

@@ -1,0 +1,1 @@
+"""Language processing over stored articles."""
