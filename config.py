@@ -48,6 +48,13 @@ class DedupSettings:
 
 
 @dataclass(frozen=True)
+class CollectSettings:
+    """How a collect run uses this machine."""
+
+    workers: int = 0  # extraction processes; 0 = one per CPU core, 1 = extract in the main process
+
+
+@dataclass(frozen=True)
 class SourceConfig:
     """A named source from brief.toml, e.g. `[[sources]] name = "heise" feed = "https://..."`."""
 
@@ -62,11 +69,12 @@ class Settings:
     db: Path = DEFAULT_DB
     fetch: FetchSettings = field(default_factory=FetchSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
+    collect: CollectSettings = field(default_factory=CollectSettings)
     sources: tuple[SourceConfig, ...] = ()
     config_path: Path | None = None  # the brief.toml these settings came from, if any
 
 
-_SECTIONS = {"fetch": FetchSettings, "dedup": DedupSettings}
+_SECTIONS = {"fetch": FetchSettings, "dedup": DedupSettings, "collect": CollectSettings}
 
 
 def load_settings(
@@ -121,7 +129,7 @@ def _apply_toml(settings: Settings, path: Path) -> Settings:
                 raise fail(key, "sources must be an array of tables ([[sources]])")
             changes["sources"] = tuple(_build_source(s, path.parent, fail) for s in value)
         else:
-            raise fail(key, f"unknown setting {key!r} (known: db, fetch, dedup, sources)")
+            raise fail(key, f"unknown setting {key!r} (known: db, fetch, dedup, collect, sources)")
     return replace(settings, **changes)
 
 
@@ -230,6 +238,9 @@ respect_robots = true
 
 [dedup]
 near_duplicate_threshold = 0.8
+
+[collect]
+workers = 0  # extraction processes; 0 = one per CPU core
 
 # One [[sources]] table per source, each with a name and exactly one of:
 # feed, sitemap, url, url_file, path, jsonl. Relative paths are relative to this file.

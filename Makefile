@@ -1,0 +1,39 @@
+# Two commands set up everything on a fresh machine (README): `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_DB ?= demo.db
+DEMO_OUT ?= out/demo
+
+.PHONY: install install-test demo test lint benchmarks clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+## Collect the bundled demo corpus (offline) and write its digest/briefs.
+demo: install
+	$(BIN)/brief --db $(DEMO_DB) collect --path demo/site
+	$(BIN)/brief --db $(DEMO_DB) summarize --out $(DEMO_OUT)
+	@echo "Demo output: $(DEMO_OUT)/ (database: $(DEMO_DB))"
+
+## Lint and run the whole test suite.
+test: install-test lint
+	$(BIN)/python -m pytest -q
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+benchmarks: install-test
+	$(BIN)/python benchmarks/extraction.py
+	$(BIN)/python benchmarks/collect_throughput.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm out

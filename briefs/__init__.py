@@ -1,0 +1,1 @@
+"""Rendering what the pipeline produced: digests now, incident briefs later."""

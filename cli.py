@@ -1,0 +1,280 @@
+"""The `brief` command: a thin click layer over the library (docs/cli.md documents every command).
+
+Exit codes: 0 success; 1 some sources or items failed (the rest was stored); 2 bad usage or
+configuration; 3 the database cannot be used; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from incident_brief import __version__
+from incident_brief.config import CONFIG_TEMPLATE, DEFAULT_CONFIG, Settings, SourceConfig, load_settings
+from incident_brief.errors import BriefError, UsageError
+
+EXIT_PARTIAL = 1
+EXIT_INTERRUPTED = 130
+
+
+class BriefGroup(click.Group):
+    """Turns expected errors into one line on stderr and their exit code; never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BriefError as exc:
+            click.echo(f"brief: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("brief: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=BriefGroup)
+@click.version_option(__version__, prog_name="brief")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="Database file [default: ./brief.db].")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Configuration file [default: ./brief.toml if present].",
+)
+@click.pass_context
+def main(ctx: click.Context, db: Path | None, config_path: Path | None) -> None:
+    """Turn news coverage of security incidents into evidence-bound briefs."""
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
+    ctx.obj["config_path"] = config_path
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return load_settings(ctx.obj["config_path"], db=ctx.obj["db"])
+
+
+def _open_store(settings: Settings, *, readonly: bool = False):
+    from incident_brief.corpus.store import Store
+
+    return Store(settings.db, readonly=readonly)
+
+
+@main.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_CONFIG)
+def init(path: Path, force: bool) -> None:
+    """Write a commented brief.toml to PATH [default: ./brief.toml]."""
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists; use --force to overwrite it")
+    try:
+        path.write_text(CONFIG_TEMPLATE, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.option("--source", "source_names", multiple=True, metavar="NAME", help="Only this source from brief.toml.")
+@click.option("--url", "urls", multiple=True, metavar="URL", help="A page to collect.")
+@click.option("--url-file", "url_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="A file with one URL per line.")
+@click.option("--feed", "feeds", multiple=True, metavar="URL", help="An RSS or Atom feed.")
+@click.option("--sitemap", "sitemaps", multiple=True, metavar="URL",
+              help="A sitemap, sitemap index, or a site root / robots.txt declaring sitemaps.")
+@click.option("--path", "paths", multiple=True, type=click.Path(exists=True),
+              help="A local HTML file or a directory of them (recursive).")
+@click.option("--jsonl", "jsonl_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Articles as JSON Lines: {id, url?, title, text, published?, lang?, source?}.")
+@click.option("--allow-private", is_flag=True, help="Allow private, loopback and link-local addresses.")
+@click.option("--since", metavar="DATE", help="Only articles published on or after DATE (YYYY-MM-DD).")
+@click.option("--max-articles", type=click.IntRange(min=1), metavar="N", help="Stop after N new articles.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def collect(ctx, source_names, urls, url_files, feeds, sitemaps, paths, jsonl_files, allow_private, since,
+            max_articles, as_json) -> None:
+    """Collect articles from sources into the database.
+
+    With no source options, collects the sources in brief.toml (all, or those named by --source).
+    """
+    from dataclasses import replace
+
+    from incident_brief.corpus.collect import collect as run_collect
+    from incident_brief.corpus.sources import normalize_date
+
+    settings = _settings(ctx)
+    if since is not None and normalize_date(since) is None:
+        raise UsageError(f"--since: not a date (YYYY-MM-DD): {since!r}")
+    if allow_private:
+        settings = replace(settings, fetch=replace(settings.fetch, allow_private=True))
+    given = [(kind, value) for kind, values in (("url", urls), ("url_file", url_files), ("feed", feeds),
+             ("sitemap", sitemaps), ("path", paths), ("jsonl", jsonl_files)) for value in values]
+    if given:
+        if source_names:
+            raise UsageError("--source selects sources from brief.toml; do not combine it with source options")
+        sources = [SourceConfig(name=value, kind=kind, location=value) for kind, value in given]
+    else:
+        sources = list(settings.sources)
+        if source_names:
+            known = {s.name for s in sources}
+            unknown = [n for n in source_names if n not in known]
+            if unknown:
+                raise UsageError(f"unknown source {unknown[0]!r} (brief.toml has: {', '.join(sorted(known)) or 'none'})")
+            sources = [s for s in sources if s.name in source_names]
+        if not sources:
+            raise UsageError("no sources: give --url/--feed/--sitemap/--path/... or add [[sources]] to brief.toml")
+    _check_urls(given)
+
+    with _open_store(settings) as store:
+        console = Console(stderr=True)
+        if console.is_terminal and not as_json:
+            with Progress(TextColumn("collecting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=console, transient=True) as bar:
+                task = bar.add_task("collect", total=0)
+
+                def progress(event: str, count: int) -> None:
+                    if event == "discovered":
+                        bar.update(task, total=bar.tasks[0].total + count)
+                    else:
+                        bar.advance(task, count)
+
+                report = run_collect(store, settings, sources, since=since, max_articles=max_articles,
+                                     progress=progress)
+        else:
+            report = run_collect(store, settings, sources, since=since, max_articles=max_articles)
+        total = store.count_articles()
+
+    if as_json:
+        click.echo(json.dumps({**report.to_dict(), "articles_in_store": total}, ensure_ascii=False))
+    else:
+        _print_collect_report(report, total, settings.db)
+    if report.interrupted:
+        click.echo("brief: interrupted; what was collected is stored, run again to resume", err=True)
+        ctx.exit(EXIT_INTERRUPTED)
+    if report.failures:
+        ctx.exit(EXIT_PARTIAL)
+
+
+def _check_urls(given: list[tuple[str, str]]) -> None:
+    for kind, value in given:
+        if kind in ("url", "feed", "sitemap") and not value.lower().startswith(("http://", "https://")):
+            raise UsageError(f"--{kind.replace('_', '-')}: not an http(s) URL: {value!r}")
+
+
+def _print_collect_report(report, total: int, db: Path) -> None:
+    console = Console()
+    table = Table(title="Collected", show_lines=False)
+    columns = ["source", "found", "fetched", "new", "updated", "dups", "unchanged", "304", "cached", "failed"]
+    for column in columns:
+        table.add_column(column, justify="left" if column == "source" else "right")
+    rows = [s.to_dict() for s in report.sources] + ([report.totals()] if len(report.sources) > 1 else [])
+    for row in rows:
+        failed = ", ".join(f"{reason} {n}" for reason, n in sorted(row["failed"].items())) or "0"
+        table.add_row(
+            row["name"], *(str(row[k]) for k in ("discovered", "fetched", "new", "updated", "duplicates",
+                                                 "unchanged", "not_modified", "cached")), failed,
+        )
+    console.print(table)
+    for failure in report.failures[:20]:
+        console.print(f"  failed: {failure.url}: {failure.reason}: {failure.detail}", markup=False, highlight=False)
+    if len(report.failures) > 20:
+        console.print(f"  ... and {len(report.failures) - 20} more (use --json for all)")
+    console.print(f"{total} articles in {db}", markup=False, highlight=False)
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="PATH_OR_URL...")
+@click.option("--url", "base_url", metavar="URL", help="The page's URL, for a local file (resolves links).")
+@click.option("--allow-private", is_flag=True, help="Allow private, loopback and link-local addresses.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input (the default).")
+@click.pass_context
+def extract(ctx, inputs, base_url, allow_private, as_json) -> None:
+    """Print the extraction of each file or URL as JSON Lines, without touching the database."""
+    from dataclasses import replace
+
+    from incident_brief.corpus.extract import Extractor
+    from incident_brief.corpus.fetch import Fetcher, FetchError
+    from incident_brief.corpus.language import LanguageIdentifier
+
+    settings = _settings(ctx)
+    if allow_private:
+        settings = replace(settings, fetch=replace(settings.fetch, allow_private=True))
+    extractor = Extractor(LanguageIdentifier())
+    failed = False
+
+    async def fetch(url: str):
+        async with Fetcher(settings.fetch) as fetcher:
+            return await fetcher.fetch(url, accept="html")
+
+    for item in inputs:
+        path = Path(item)
+        try:
+            if path.is_file():
+                content, url = path.read_bytes(), base_url or path.resolve().as_uri()
+            elif item.lower().startswith(("http://", "https://")):
+                result = asyncio.run(fetch(item))
+                content, url = result.content, result.final_url
+            else:
+                raise UsageError(f"{item}: no such file, and not an http(s) URL")
+        except FetchError as exc:
+            click.echo(f"brief: {exc}", err=True)
+            failed = True
+            continue
+        except OSError as exc:
+            click.echo(f"brief: {item}: {exc.strerror}", err=True)
+            failed = True
+            continue
+        extraction = extractor.extract(content, url)
+        click.echo(json.dumps(extraction.to_dict(), ensure_ascii=False))
+    if failed:
+        ctx.exit(EXIT_PARTIAL)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines with the full text.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many articles.")
+@click.pass_context
+def articles(ctx, as_json: bool, limit: int | None) -> None:
+    """List stored articles."""
+    settings = _settings(ctx)
+    keys = ("id", "external_id", "url", "canonical_url", "title", "authors", "published", "language",
+            "site_name", "duplicate_of", "text")
+    with _open_store(settings, readonly=True) as store:
+        if as_json:
+            for article in store.iter_articles(limit=limit):
+                data = article.to_dict()
+                click.echo(json.dumps({k: data[k] for k in keys}, ensure_ascii=False))
+            return
+        table = Table()
+        for column in ("id", "published", "lang", "site", "title", "duplicate of"):
+            table.add_column(column)
+        for article in store.iter_articles(limit=limit):
+            table.add_row(
+                str(article.id), (article.published or "")[:10], article.language or "",
+                article.site_name or "", (article.title or "")[:80],
+                f"{article.duplicate_of} ({article.duplicate_kind})" if article.duplicate_of else "",
+            )
+        Console().print(table)
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+              show_default=True, help="Output directory.")
+@click.pass_context
+def summarize(ctx, out_dir: Path) -> None:
+    """Write a digest of the stored articles to OUT/digest.md (incident briefs come with clustering)."""
+    from incident_brief.briefs.digest import write_digest
+
+    settings = _settings(ctx)
+    with _open_store(settings, readonly=True) as store:
+        path = write_digest(store, out_dir)
+    click.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

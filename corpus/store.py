@@ -1,0 +1,385 @@
+"""The article store: SQLite in WAL mode with a versioned schema.
+
+Every write happens in a short transaction, so an interrupted run loses at most the article in flight
+and the next run resumes. Later stages (analysis, clustering, briefs) add tables through migrations.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from incident_brief.corpus.records import Article
+from incident_brief.errors import StoreError
+
+# Each entry upgrades the schema by one version; never edit a released entry, append a new one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE articles (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL,
+        url_key TEXT NOT NULL UNIQUE,          -- normalised URL: the article's identity
+        external_id TEXT,                      -- the id given at JSONL import
+        canonical_url TEXT,
+        title TEXT,
+        authors TEXT NOT NULL DEFAULT '[]',    -- JSON list
+        published TEXT,
+        modified TEXT,
+        language TEXT,
+        language_confidence REAL,
+        site_name TEXT,
+        description TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',       -- JSON list
+        text TEXT NOT NULL,
+        extractor TEXT,
+        source TEXT,
+        content_hash TEXT NOT NULL,
+        duplicate_of INTEGER REFERENCES articles(id),
+        duplicate_kind TEXT,                   -- 'exact' or 'near'
+        fetched_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX articles_content_hash ON articles(content_hash);
+    CREATE INDEX articles_published ON articles(published);
+    CREATE INDEX articles_duplicate_of ON articles(duplicate_of);
+    CREATE INDEX articles_external_id ON articles(external_id);
+
+    -- The page as fetched, zlib-compressed, so extraction can be re-run without refetching.
+    CREATE TABLE raw_pages (
+        article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        final_url TEXT,
+        content_type TEXT,
+        html BLOB NOT NULL
+    );
+
+    -- MinHash signatures and their LSH bands for near-duplicate lookups.
+    CREATE TABLE minhashes (
+        article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        signature BLOB NOT NULL
+    );
+    CREATE TABLE minhash_bands (
+        band INTEGER NOT NULL,
+        bucket INTEGER NOT NULL,
+        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        PRIMARY KEY (band, bucket, article_id)
+    ) WITHOUT ROWID;
+
+    -- Validators for conditional GET and, for feeds and sitemaps, the last body.
+    CREATE TABLE http_cache (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT,
+        body_hash TEXT,
+        body BLOB,
+        fetched_at TEXT NOT NULL
+    );
+
+    CREATE TABLE collect_runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        summary TEXT
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_ARTICLE_COLUMNS = (
+    "url external_id canonical_url title authors published modified language language_confidence "
+    "site_name description tags text extractor source content_hash duplicate_of duplicate_kind fetched_at"
+).split()
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass
+class CacheEntry:
+    url: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    body: bytes | None
+    fetched_at: str
+
+
+class Store:
+    """One SQLite database. Use as a context manager, or call `close()`."""
+
+    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        if readonly and not self.path.exists():
+            raise StoreError(f"{self.path}: no such database (run `brief collect` first)")
+        try:
+            if readonly:
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            else:
+                self.db = sqlite3.connect(self.path)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA busy_timeout = 5000")
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: database schema version {version} is newer than this "
+                    f"incident-brief understands ({SCHEMA_VERSION}); upgrade incident-brief"
+                )
+            if not readonly:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                self._migrate(version)
+            elif version < SCHEMA_VERSION:
+                raise StoreError(f"{self.path}: database needs an upgrade; run `brief collect` once")
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from None
+
+    def _migrate(self, version: int) -> None:
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction():
+                # executescript would commit on its own; run statements one by one inside our transaction
+                for statement in _split_sql(MIGRATIONS[number]):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number + 1}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.rollback()
+                raise
+            self.db.commit()
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from None
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        try:
+            return self.db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from None
+
+    # Articles
+
+    def article_id_for_key(self, url_key: str) -> int | None:
+        rows = self.query("SELECT id FROM articles WHERE url_key = ?", (url_key,))
+        return rows[0]["id"] if rows else None
+
+    def known_url_keys(self, url_keys: list[str]) -> dict[str, str]:
+        """Maps each stored url_key among `url_keys` to when it was last fetched."""
+        found: dict[str, str] = {}
+        for start in range(0, len(url_keys), 500):
+            chunk = url_keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.query(
+                f"SELECT url_key, fetched_at FROM articles WHERE url_key IN ({marks})", tuple(chunk)
+            ):
+                found[row["url_key"]] = row["fetched_at"]
+        return found
+
+    def get_article(self, article_id: int) -> Article | None:
+        rows = self.query("SELECT * FROM articles WHERE id = ?", (article_id,))
+        return _row_to_article(rows[0]) if rows else None
+
+    def iter_articles(self, *, since: str | None = None, limit: int | None = None) -> Iterator[Article]:
+        sql = "SELECT * FROM articles"
+        params: list = []
+        if since:
+            sql += " WHERE published >= ?"
+            params.append(since)
+        sql += " ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        try:
+            for row in self.db.execute(sql, params):
+                yield _row_to_article(row)
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from None
+
+    def count_articles(self) -> int:
+        return self.query("SELECT count(*) FROM articles")[0][0]
+
+    def raw_html(self, article_id: int) -> bytes | None:
+        rows = self.query("SELECT html FROM raw_pages WHERE article_id = ?", (article_id,))
+        return zlib.decompress(rows[0]["html"]) if rows else None
+
+    def write_article(self, db: sqlite3.Connection, article: Article, url_key: str) -> int:
+        """Insert or update (by url_key) inside the caller's transaction; returns the id."""
+        values = _article_values(article)
+        stamp = now_iso()
+        existing = db.execute("SELECT id FROM articles WHERE url_key = ?", (url_key,)).fetchone()
+        if existing:
+            assignments = ", ".join(f"{c} = ?" for c in _ARTICLE_COLUMNS)
+            db.execute(
+                f"UPDATE articles SET {assignments}, updated_at = ? WHERE id = ?",
+                [*values, stamp, existing["id"]],
+            )
+            return existing["id"]
+        columns = ", ".join(_ARTICLE_COLUMNS)
+        marks = ", ".join("?" * (len(_ARTICLE_COLUMNS) + 2))
+        cursor = db.execute(
+            f"INSERT INTO articles ({columns}, url_key, updated_at) VALUES ({marks})",
+            [*values, url_key, stamp],
+        )
+        return cursor.lastrowid
+
+    def write_raw_page(
+        self, db: sqlite3.Connection, article_id: int, html: bytes, final_url: str | None, content_type: str | None
+    ) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO raw_pages (article_id, final_url, content_type, html) VALUES (?, ?, ?, ?)",
+            (article_id, final_url, content_type, zlib.compress(html, 6)),
+        )
+
+    # Near-duplicate index
+
+    def write_minhash(
+        self, db: sqlite3.Connection, article_id: int, signature: bytes, bands: list[tuple[int, int]]
+    ) -> None:
+        db.execute("DELETE FROM minhash_bands WHERE article_id = ?", (article_id,))
+        db.execute(
+            "INSERT OR REPLACE INTO minhashes (article_id, signature) VALUES (?, ?)", (article_id, signature)
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO minhash_bands (band, bucket, article_id) VALUES (?, ?, ?)",
+            [(band, bucket, article_id) for band, bucket in bands],
+        )
+
+    def minhash_candidates(self, bands: list[tuple[int, int]], exclude: int | None = None) -> dict[int, bytes]:
+        """Articles sharing at least one LSH band bucket, with their signatures."""
+        ids: set[int] = set()
+        for band, bucket in bands:
+            ids.update(
+                row[0]
+                for row in self.query(
+                    "SELECT article_id FROM minhash_bands WHERE band = ? AND bucket = ?", (band, bucket)
+                )
+            )
+        ids.discard(exclude)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.query(f"SELECT article_id, signature FROM minhashes WHERE article_id IN ({marks})", tuple(ids))
+        return {row["article_id"]: row["signature"] for row in rows}
+
+    def ids_with_hash(self, content_hash: str, exclude: int | None = None) -> list[int]:
+        rows = self.query("SELECT id FROM articles WHERE content_hash = ? ORDER BY id", (content_hash,))
+        return [row["id"] for row in rows if row["id"] != exclude]
+
+    def duplicate_root(self, article_id: int) -> tuple[int, str | None]:
+        """The original an article is linked to (itself if it is one), with that original's date."""
+        row = self.query("SELECT id, duplicate_of, published FROM articles WHERE id = ?", (article_id,))[0]
+        if row["duplicate_of"] is None:
+            return row["id"], row["published"]
+        root = self.query("SELECT id, published FROM articles WHERE id = ?", (row["duplicate_of"],))[0]
+        return root["id"], root["published"]
+
+    def link_duplicate(
+        self, db: sqlite3.Connection, article_id: int, original_id: int | None, kind: str | None
+    ) -> None:
+        db.execute(
+            "UPDATE articles SET duplicate_of = ?, duplicate_kind = ? WHERE id = ?", (original_id, kind, article_id)
+        )
+
+    def promote_original(self, db: sqlite3.Connection, new_root: int, old_root: int, kind: str) -> None:
+        """`new_root` turned out to be the earlier report: the old group now points to it."""
+        db.execute(
+            "UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ? AND id != ?", (new_root, old_root, new_root)
+        )
+        db.execute("UPDATE articles SET duplicate_of = ?, duplicate_kind = ? WHERE id = ?", (new_root, kind, old_root))
+        db.execute("UPDATE articles SET duplicate_of = NULL, duplicate_kind = NULL WHERE id = ?", (new_root,))
+
+    # HTTP cache
+
+    def cache_entry(self, url: str) -> CacheEntry | None:
+        rows = self.query("SELECT * FROM http_cache WHERE url = ?", (url,))
+        return CacheEntry(**dict(rows[0])) if rows else None
+
+    def write_cache(
+        self,
+        db: sqlite3.Connection,
+        url: str,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        body_hash: str | None,
+        body: bytes | None = None,
+    ) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO http_cache (url, etag, last_modified, body_hash, body, fetched_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (url, etag, last_modified, body_hash, zlib.compress(body) if body is not None else None, now_iso()),
+        )
+
+    def cached_body(self, entry: CacheEntry) -> bytes | None:
+        return zlib.decompress(entry.body) if entry.body is not None else None
+
+    # Runs
+
+    def start_run(self) -> int:
+        with self.transaction() as db:
+            return db.execute("INSERT INTO collect_runs (started_at) VALUES (?)", (now_iso(),)).lastrowid
+
+    def finish_run(self, run_id: int, summary: dict) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE collect_runs SET finished_at = ?, summary = ? WHERE id = ?",
+                (now_iso(), json.dumps(summary), run_id),
+            )
+
+
+def _article_values(article: Article) -> list:
+    data = article.to_dict()
+    data["authors"] = json.dumps(article.authors, ensure_ascii=False)
+    data["tags"] = json.dumps(article.tags, ensure_ascii=False)
+    return [data[c] for c in _ARTICLE_COLUMNS]
+
+
+def _row_to_article(row: sqlite3.Row) -> Article:
+    data = {c: row[c] for c in _ARTICLE_COLUMNS}
+    data["authors"] = json.loads(data["authors"])
+    data["tags"] = json.loads(data["tags"])
+    return Article(id=row["id"], **data)
+
+
+def _split_sql(script: str) -> list[str]:
+    statements, current = [], []
+    for line in script.splitlines():
+        current.append(line.split("--")[0])
+        if line.split("--")[0].rstrip().endswith(";"):
+            statements.append("\n".join(current).strip().rstrip(";"))
+            current = []
+    return [s for s in statements if s]
+
+
+def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    message = str(exc)
+    if "not a database" in message or "malformed" in message:
+        return StoreError(f"{path}: not a valid incident-brief database ({message}); move it aside or restore a backup")
+    if "readonly" in message or "read-only" in message:
+        return StoreError(f"{path}: database is read-only ({message})")
+    if "unable to open" in message:
+        return StoreError(f"{path}: cannot open database ({message})")
+    if "locked" in message:
+        return StoreError(f"{path}: database is locked by another process ({message})")
+    return StoreError(f"{path}: database error: {message}")
