@@ -40,7 +40,9 @@ class BriefGroup(click.Group):
 
 @click.group(cls=BriefGroup)
 @click.version_option(__version__, prog_name="brief")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), help="Database file [default: ./brief.db].")
+@click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), help="Database file [default: ./brief.db]."
+)
 @click.option(
     "--config",
     "config_path",
@@ -80,24 +82,58 @@ def init(path: Path, force: bool) -> None:
 
 
 @main.command()
-@click.option("--source", "source_names", multiple=True, metavar="NAME", help="Only this source from brief.toml.")
+@click.option(
+    "--source", "source_names", multiple=True, metavar="NAME", help="Only this source from brief.toml."
+)
 @click.option("--url", "urls", multiple=True, metavar="URL", help="A page to collect.")
-@click.option("--url-file", "url_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="A file with one URL per line.")
+@click.option(
+    "--url-file",
+    "url_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A file with one URL per line.",
+)
 @click.option("--feed", "feeds", multiple=True, metavar="URL", help="An RSS or Atom feed.")
-@click.option("--sitemap", "sitemaps", multiple=True, metavar="URL",
-              help="A sitemap, sitemap index, or a site root / robots.txt declaring sitemaps.")
-@click.option("--path", "paths", multiple=True, type=click.Path(exists=True),
-              help="A local HTML file or a directory of them (recursive).")
-@click.option("--jsonl", "jsonl_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="Articles as JSON Lines: {id, url?, title, text, published?, lang?, source?}.")
+@click.option(
+    "--sitemap",
+    "sitemaps",
+    multiple=True,
+    metavar="URL",
+    help="A sitemap, sitemap index, or a site root / robots.txt declaring sitemaps.",
+)
+@click.option(
+    "--path",
+    "paths",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="A local HTML file or a directory of them (recursive).",
+)
+@click.option(
+    "--jsonl",
+    "jsonl_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Articles as JSON Lines: {id, url?, title, text, published?, lang?, source?}.",
+)
 @click.option("--allow-private", is_flag=True, help="Allow private, loopback and link-local addresses.")
 @click.option("--since", metavar="DATE", help="Only articles published on or after DATE (YYYY-MM-DD).")
 @click.option("--max-articles", type=click.IntRange(min=1), metavar="N", help="Stop after N new articles.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
-def collect(ctx, source_names, urls, url_files, feeds, sitemaps, paths, jsonl_files, allow_private, since,
-            max_articles, as_json) -> None:
+def collect(
+    ctx,
+    source_names,
+    urls,
+    url_files,
+    feeds,
+    sitemaps,
+    paths,
+    jsonl_files,
+    allow_private,
+    since,
+    max_articles,
+    as_json,
+) -> None:
     """Collect articles from sources into the database.
 
     With no source options, collects the sources in brief.toml (all, or those named by --source).
@@ -112,11 +148,23 @@ def collect(ctx, source_names, urls, url_files, feeds, sitemaps, paths, jsonl_fi
         raise UsageError(f"--since: not a date (YYYY-MM-DD): {since!r}")
     if allow_private:
         settings = replace(settings, fetch=replace(settings.fetch, allow_private=True))
-    given = [(kind, value) for kind, values in (("url", urls), ("url_file", url_files), ("feed", feeds),
-             ("sitemap", sitemaps), ("path", paths), ("jsonl", jsonl_files)) for value in values]
+    given = [
+        (kind, value)
+        for kind, values in (
+            ("url", urls),
+            ("url_file", url_files),
+            ("feed", feeds),
+            ("sitemap", sitemaps),
+            ("path", paths),
+            ("jsonl", jsonl_files),
+        )
+        for value in values
+    ]
     if given:
         if source_names:
-            raise UsageError("--source selects sources from brief.toml; do not combine it with source options")
+            raise UsageError(
+                "--source selects sources from brief.toml; do not combine it with source options"
+            )
         sources = [SourceConfig(name=value, kind=kind, location=value) for kind, value in given]
     else:
         sources = list(settings.sources)
@@ -124,17 +172,27 @@ def collect(ctx, source_names, urls, url_files, feeds, sitemaps, paths, jsonl_fi
             known = {s.name for s in sources}
             unknown = [n for n in source_names if n not in known]
             if unknown:
-                raise UsageError(f"unknown source {unknown[0]!r} (brief.toml has: {', '.join(sorted(known)) or 'none'})")
+                raise UsageError(
+                    f"unknown source {unknown[0]!r} (brief.toml has: {', '.join(sorted(known)) or 'none'})"
+                )
             sources = [s for s in sources if s.name in source_names]
         if not sources:
-            raise UsageError("no sources: give --url/--feed/--sitemap/--path/... or add [[sources]] to brief.toml")
+            raise UsageError(
+                "no sources: give --url/--feed/--sitemap/--path/... or add [[sources]] to brief.toml"
+            )
     _check_urls(given)
 
     with _open_store(settings) as store:
         console = Console(stderr=True)
         if console.is_terminal and not as_json:
-            with Progress(TextColumn("collecting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=console, transient=True) as bar:
+            with Progress(
+                TextColumn("collecting"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+            ) as bar:
                 task = bar.add_task("collect", total=0)
 
                 def progress(event: str, count: int) -> None:
@@ -143,8 +201,9 @@ def collect(ctx, source_names, urls, url_files, feeds, sitemaps, paths, jsonl_fi
                     else:
                         bar.advance(task, count)
 
-                report = run_collect(store, settings, sources, since=since, max_articles=max_articles,
-                                     progress=progress)
+                report = run_collect(
+                    store, settings, sources, since=since, max_articles=max_articles, progress=progress
+                )
         else:
             report = run_collect(store, settings, sources, since=since, max_articles=max_articles)
         total = store.count_articles()
@@ -176,12 +235,27 @@ def _print_collect_report(report, total: int, db: Path) -> None:
     for row in rows:
         failed = ", ".join(f"{reason} {n}" for reason, n in sorted(row["failed"].items())) or "0"
         table.add_row(
-            row["name"], *(str(row[k]) for k in ("discovered", "fetched", "new", "updated", "duplicates",
-                                                 "unchanged", "not_modified", "cached")), failed,
+            row["name"],
+            *(
+                str(row[k])
+                for k in (
+                    "discovered",
+                    "fetched",
+                    "new",
+                    "updated",
+                    "duplicates",
+                    "unchanged",
+                    "not_modified",
+                    "cached",
+                )
+            ),
+            failed,
         )
     console.print(table)
     for failure in report.failures[:20]:
-        console.print(f"  failed: {failure.url}: {failure.reason}: {failure.detail}", markup=False, highlight=False)
+        console.print(
+            f"  failed: {failure.url}: {failure.reason}: {failure.detail}", markup=False, highlight=False
+        )
     if len(report.failures) > 20:
         console.print(f"  ... and {len(report.failures) - 20} more (use --json for all)")
     console.print(f"{total} articles in {db}", markup=False, highlight=False)
@@ -242,8 +316,19 @@ def extract(ctx, inputs, base_url, allow_private, as_json) -> None:
 def articles(ctx, as_json: bool, limit: int | None) -> None:
     """List stored articles."""
     settings = _settings(ctx)
-    keys = ("id", "external_id", "url", "canonical_url", "title", "authors", "published", "language",
-            "site_name", "duplicate_of", "text")
+    keys = (
+        "id",
+        "external_id",
+        "url",
+        "canonical_url",
+        "title",
+        "authors",
+        "published",
+        "language",
+        "site_name",
+        "duplicate_of",
+        "text",
+    )
     with _open_store(settings, readonly=True) as store:
         if as_json:
             for article in store.iter_articles(limit=limit):
@@ -255,16 +340,25 @@ def articles(ctx, as_json: bool, limit: int | None) -> None:
             table.add_column(column)
         for article in store.iter_articles(limit=limit):
             table.add_row(
-                str(article.id), (article.published or "")[:10], article.language or "",
-                article.site_name or "", (article.title or "")[:80],
+                str(article.id),
+                (article.published or "")[:10],
+                article.language or "",
+                article.site_name or "",
+                (article.title or "")[:80],
                 f"{article.duplicate_of} ({article.duplicate_kind})" if article.duplicate_of else "",
             )
         Console().print(table)
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
-              show_default=True, help="Output directory.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Output directory.",
+)
 @click.pass_context
 def summarize(ctx, out_dir: Path) -> None:
     """Write a digest of the stored articles to OUT/digest.md (incident briefs come with clustering)."""

@@ -187,8 +187,12 @@ def _apply_environ(settings: Settings, environ: dict[str, str]) -> Settings:
 
 
 def _coerce(value: Any, f: dataclasses.Field, *, fail_message, from_text: bool = False) -> Any:
-    kind = f.type if isinstance(f.type, type) else {"str": str, "int": int, "float": float, "bool": bool}.get(
-        str(f.type), get_args(f.type)[0] if get_args(f.type) else str
+    kind = (
+        f.type
+        if isinstance(f.type, type)
+        else {"str": str, "int": int, "float": float, "bool": bool}.get(
+            str(f.type), get_args(f.type)[0] if get_args(f.type) else str
+        )
     )
     if from_text:
         try:

@@ -24,23 +24,32 @@ import sys
 import tempfile
 import threading
 import time
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-WORDS_EN = (
-    "the attackers gained access to the network through a vulnerable VPN appliance and moved laterally "
-    "before deploying ransomware across servers security researchers said the group had exfiltrated data "
-    "customers were told to reset passwords and enable multi factor authentication while investigators "
-    "examined logs the company said it had notified regulators and law enforcement within hours"
-).split()
-WORDS_DE = (
-    "die angreifer verschafften sich über eine verwundbare vpn appliance zugang zum netzwerk und bewegten "
-    "sich seitlich bevor sie ransomware auf servern verteilten sicherheitsforscher sagten die gruppe habe "
-    "daten abgezogen kunden sollen passwörter zurücksetzen und die zwei faktor authentifizierung aktivieren "
-    "während ermittler protokolle auswerteten das unternehmen habe die behörden binnen stunden informiert"
-).split()
+WORDS_EN = tuple(
+    """
+    the attackers gained access to the network through a vulnerable VPN appliance and moved
+    laterally before deploying ransomware across servers security researchers said the group had
+    exfiltrated data customers were told to reset passwords and enable multi factor authentication
+    while investigators examined logs the company said it had notified regulators and law
+    enforcement within hours
+    """.split()
+)
+WORDS_DE = tuple(
+    """
+    die angreifer verschafften sich über eine verwundbare vpn appliance zugang zum netzwerk und
+    bewegten sich seitlich bevor sie ransomware auf servern verteilten sicherheitsforscher sagten
+    die gruppe habe daten abgezogen kunden sollen passwörter zurücksetzen und die zwei faktor
+    authentifizierung aktivieren während ermittler protokolle auswerteten das unternehmen habe die
+    behörden binnen stunden informiert
+    """.split()
+)
+
+
+PORT = 8431
 
 
 def make_site(pages: int, feeds: int, seed: int = 7) -> dict[str, dict[str, bytes]]:
@@ -74,10 +83,13 @@ def make_site(pages: int, feeds: int, seed: int = 7) -> dict[str, dict[str, byte
 def page_html(title: str, paragraphs: list[str], published: datetime, lang: str, host: str, path: str) -> str:
     body = "\n".join(f"<p>{p}</p>" for p in paragraphs)
     nav = "".join(f'<li><a href="/section/{n}">Section {n}</a></li>' for n in range(12))
-    related = "".join(f'<li><a href="/news/related-{n}.html">Related story number {n}</a></li>' for n in range(6))
-    return f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{title} | Bench News</title>
-<link rel="canonical" href="http://{host}{path}">
-<meta property="og:title" content="{title}"><meta property="article:published_time" content="{published.isoformat()}">
+    related = "".join(
+        f'<li><a href="/news/related-{n}.html">Related story number {n}</a></li>' for n in range(6)
+    )
+    return f"""<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">
+<title>{title} | Bench News</title><link rel="canonical" href="http://{host}:{PORT}{path}">
+<meta property="og:title" content="{title}">
+<meta property="article:published_time" content="{published.isoformat()}">
 </head><body><header><nav><ul>{nav}</ul></nav></header>
 <div class="cookie">We use cookies to improve your experience. <button>Accept</button></div>
 <main><article><h1>{title}</h1><p class="byline">By Alex Example</p>{body}</article>
@@ -87,13 +99,13 @@ def page_html(title: str, paragraphs: list[str], published: datetime, lang: str,
 
 def feed_xml(host: str, items: list[tuple[str, str, datetime]]) -> str:
     entries = "".join(
-        f"<item><title>{t}</title><link>http://{host}{p}</link><guid>http://{host}{p}</guid>"
+        f"<item><title>{t}</title><link>http://{host}:{PORT}{p}</link><guid>http://{host}:{PORT}{p}</guid>"
         f"<pubDate>{format_datetime(d)}</pubDate></item>"
         for t, p, d in items
     )
     return (
         f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Bench {host}</title>'
-        f"<link>http://{host}/</link><description>bench</description>{entries}</channel></rss>"
+        f"<link>http://{host}:{PORT}/</link><description>bench</description>{entries}</channel></rss>"
     )
 
 
@@ -118,7 +130,13 @@ def serve(sites: dict[str, dict[str, bytes]], ready) -> None:
                 self.end_headers()
                 return
             self.send_response(200)
-            kind = "application/rss+xml" if self.path.endswith(".xml") else "text/plain" if self.path.endswith(".txt") else "text/html; charset=utf-8"
+            kind = (
+                "application/rss+xml"
+                if self.path.endswith(".xml")
+                else "text/plain"
+                if self.path.endswith(".txt")
+                else "text/html; charset=utf-8"
+            )
             self.send_header("Content-Type", kind)
             self.send_header("ETag", etag)
             self.send_header("Content-Length", str(len(body)))
@@ -130,7 +148,7 @@ def serve(sites: dict[str, dict[str, bytes]], ready) -> None:
 
     servers = []
     for host in sites:
-        server = ThreadingHTTPServer((host, 8431), Handler)
+        server = ThreadingHTTPServer((host, PORT), Handler)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
@@ -155,7 +173,16 @@ def tree_rss_kb(pid: int) -> int:
 
 def run_collect(db: Path, feeds: list[str]) -> tuple[float, int, dict]:
     env = {**os.environ, "BRIEF_FETCH_PER_HOST_DELAY": "0"}
-    command = [sys.executable, "-m", "incident_brief.cli", "--db", str(db), "collect", "--allow-private", "--json"]
+    command = [
+        sys.executable,
+        "-m",
+        "incident_brief.cli",
+        "--db",
+        str(db),
+        "collect",
+        "--allow-private",
+        "--json",
+    ]
     for feed in feeds:
         command += ["--feed", feed]
     started = time.perf_counter()
@@ -182,7 +209,7 @@ def main() -> None:
     server = multiprocessing.Process(target=serve, args=(sites, ready), daemon=True)
     server.start()
     ready.wait(30)
-    feeds = [f"http://{host}:8431/feed.xml" for host in sites]
+    feeds = [f"http://{host}:{PORT}/feed.xml" for host in sites]
     try:
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "bench.db"
@@ -194,10 +221,14 @@ def main() -> None:
         server.terminate()
     pages = totals["fetched"]
     print(f"machine: {os.cpu_count()} cores, {_cpu_model()}")
-    print(f"first run:  {pages} pages fetched, {totals['new']} new, failed {totals['failed']}, {first:.1f} s, "
-          f"{pages / first:.1f} pages/s, peak memory {peak / 1024:.0f} MB")
-    print(f"second run: {totals2['fetched']} fetched, {totals2['new']} new, {totals2['cached']} cached, "
-          f"{second:.2f} s ({100 * second / first:.1f}% of the first), peak memory {peak2 / 1024:.0f} MB")
+    print(
+        f"first run:  {pages} pages fetched, {totals['new']} new, failed {totals['failed']}, {first:.1f} s, "
+        f"{pages / first:.1f} pages/s, peak memory {peak / 1024:.0f} MB"
+    )
+    print(
+        f"second run: {totals2['fetched']} fetched, {totals2['new']} new, {totals2['cached']} cached, "
+        f"{second:.2f} s ({100 * second / first:.1f}% of the first), peak memory {peak2 / 1024:.0f} MB"
+    )
 
 
 def _cpu_model() -> str:

@@ -43,11 +43,15 @@ def render_digest(articles: list[Article]) -> str:
         lines.append(f"## {_escape(article.title or '(untitled)')}")
         lines.append("")
         meta = [article.site_name or "", (article.published or "date unknown")[:10], article.language or "?"]
-        lines.append(" · ".join(_escape(m) for m in meta if m) + f" · <{article.canonical_url or article.url}>")
+        lines.append(
+            " · ".join(_escape(m) for m in meta if m) + f" · <{article.canonical_url or article.url}>"
+        )
         lines.append("")
         lines.append(_escape(_lead(article.text)))
         for copy in copies.get(article.id, []):
-            lines.append(f"- also: {_escape(copy.site_name or copy.url)} ({copy.duplicate_kind} copy) <{copy.url}>")
+            lines.append(
+                f"- also: {_escape(copy.site_name or copy.url)} ({copy.duplicate_kind} copy) <{copy.url}>"
+            )
         lines.append("")
     return "\n".join(lines)
 

@@ -8,6 +8,7 @@ most the articles in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import multiprocessing
 import os
@@ -63,8 +64,17 @@ class CollectReport:
     def totals(self) -> dict:
         total = SourceStats("total", "")
         for stats in self.sources:
-            for key in ("discovered", "fetched", "new", "updated", "duplicates", "unchanged", "not_modified",
-                        "cached", "skipped"):
+            for key in (
+                "discovered",
+                "fetched",
+                "new",
+                "updated",
+                "duplicates",
+                "unchanged",
+                "not_modified",
+                "cached",
+                "skipped",
+            ):
                 setattr(total, key, getattr(total, key) + getattr(stats, key))
             total.failed.update(stats.failed)
         return total.to_dict()
@@ -124,10 +134,8 @@ class Collector:
         loop = asyncio.get_running_loop()
         task = asyncio.current_task()
         interrupted = False
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or no signals
             loop.add_signal_handler(signal.SIGTERM, task.cancel)
-        except (NotImplementedError, RuntimeError):  # not the main thread, or no signals here
-            pass
         executor = self._executor()
         try:
             async with Fetcher(self.settings.fetch) as fetcher:
@@ -137,10 +145,8 @@ class Collector:
         except asyncio.CancelledError:
             interrupted = True
         finally:
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGTERM)
-            except (NotImplementedError, RuntimeError):
-                pass
             if executor is not None:
                 executor.shutdown(wait=not interrupted, cancel_futures=True)
         report = CollectReport(list(self.stats.values()), self.failures, interrupted)
@@ -159,7 +165,9 @@ class Collector:
 
     async def _run_sources(self, sources: list[SourceConfig]) -> None:
         queue: asyncio.Queue = asyncio.Queue(maxsize=1000)
-        workers = [asyncio.create_task(self._work(queue)) for _ in range(max(2, self.settings.fetch.concurrency))]
+        workers = [
+            asyncio.create_task(self._work(queue)) for _ in range(max(2, self.settings.fetch.concurrency))
+        ]
         try:
             await asyncio.gather(*(self._discover(source, queue) for source in sources))
             await queue.join()
@@ -228,8 +236,14 @@ class Collector:
         if result.not_modified and entry is not None and entry.body is not None:
             return self.store.cached_body(entry)
         with self.store.transaction() as db:
-            self.store.write_cache(db, url, etag=result.etag, last_modified=result.last_modified,
-                                   body_hash=_sha256(result.content), body=result.content)
+            self.store.write_cache(
+                db,
+                url,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                body_hash=_sha256(result.content),
+                body=result.content,
+            )
         return result.content
 
     async def _collect_page(self, source: SourceConfig, task: PageTask) -> None:
@@ -267,8 +281,14 @@ class Collector:
             return
         self.claimed.add(final_key)
         await self._extract_and_store(
-            source, task, final_key, result.content, result.final_url, result.content_type,
-            etag=result.etag, last_modified=result.last_modified,
+            source,
+            task,
+            final_key,
+            result.content,
+            result.final_url,
+            result.content_type,
+            etag=result.etag,
+            last_modified=result.last_modified,
         )
 
     async def _collect_file(self, source: SourceConfig, task: PageTask, key: str) -> None:
@@ -319,8 +339,13 @@ class Collector:
         if self._too_old(article.published):
             stats.skipped += 1
             return
-        outcome = self._store(article, key, signature, raw=(content, final_url, content_type),
-                              cache=(etag, last_modified, _sha256(content)))
+        outcome = self._store(
+            article,
+            key,
+            signature,
+            raw=(content, final_url, content_type),
+            cache=(etag, last_modified, _sha256(content)),
+        )
         self._count(stats, outcome)
 
     def _import(self, source: SourceConfig, article: Article) -> None:
@@ -346,7 +371,9 @@ class Collector:
             self.stored += 1
             stats.duplicates += duplicate
 
-    def _store(self, article: Article, key: str, signature: np.ndarray, raw=None, cache=None) -> tuple[str, bool]:
+    def _store(
+        self, article: Article, key: str, signature: np.ndarray, raw=None, cache=None
+    ) -> tuple[str, bool]:
         """Write one article in one transaction; returns ("new" | "updated" | "unchanged", is_duplicate)."""
         store = self.store
         existing_id = store.article_id_for_key(key)

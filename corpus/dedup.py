@@ -6,6 +6,7 @@ original through `duplicate_of`, so downstream stages can count independent sour
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import unicodedata
@@ -27,10 +28,8 @@ def normalize_url(url: str) -> str:
     url = url.strip()
     if not url.lower().startswith(("http://", "https://")):
         return url  # file: URIs and import keys are already canonical
-    try:
+    with contextlib.suppress(ValueError):  # an unparsable URL stays as it is; it still works as a key
         url = courlan.normalize_url(url)
-    except ValueError:
-        pass  # keep an unparsable URL as it is; it still works as a key
     parts = urlsplit(url)
     path = parts.path.rstrip("/") or "/"
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, parts.query, ""))

@@ -11,9 +11,10 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import lxml.html
-from incident_brief.corpus.xmlsafety import refusal_reason, root_name
 from lxml import etree
 from lxml.html import defs as html_defs
+
+from incident_brief.corpus.xmlsafety import refusal_reason, root_name
 
 FEED_ROOTS = frozenset({"rss", "feed", "rdf"})  # local names: <rss>, Atom's <feed>, RSS 0.90/1.0's <rdf:RDF>
 # Elements whose text must not run into the next one's when HTML is flattened to text.

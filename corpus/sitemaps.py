@@ -13,9 +13,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urlsplit
 
+from lxml import etree
+
 from incident_brief.corpus.feeds import iso_date, iso_language
 from incident_brief.corpus.xmlsafety import refusal_reason, root_name, scan_prolog
-from lxml import etree
 
 # The sitemaps.org limit on a sitemap's uncompressed size; also bounds what a gzip bomb can inflate to.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024

@@ -48,7 +48,9 @@ FetchXml = Callable[[str], Awaitable[bytes]]  # fetches a feed or sitemap, raisi
 Report = Callable[[SourceFailure], None]
 
 
-async def discover(source: SourceConfig, fetch_xml: FetchXml, sitemaps_from_robots, report: Report) -> AsyncIterator:
+async def discover(
+    source: SourceConfig, fetch_xml: FetchXml, sitemaps_from_robots, report: Report
+) -> AsyncIterator:
     """Yield the PageTasks (or imported Articles) of one source."""
     kind = source.kind
     if kind == "url":
@@ -132,7 +134,11 @@ def _read_url_file(source: SourceConfig, report: Report) -> list[str]:
         if not line or line.startswith("#"):
             continue
         if not line.lower().startswith(("http://", "https://")):
-            report(SourceFailure(source.name, f"{path}:{number}", "invalid-url", f"not an http(s) URL: {line[:80]}"))
+            report(
+                SourceFailure(
+                    source.name, f"{path}:{number}", "invalid-url", f"not an http(s) URL: {line[:80]}"
+                )
+            )
             continue
         urls.append(line)
     return urls

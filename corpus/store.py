@@ -91,10 +91,11 @@ MIGRATIONS: list[str] = [
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
-_ARTICLE_COLUMNS = (
-    "url external_id canonical_url title authors published modified language language_confidence "
-    "site_name description tags text extractor source content_hash duplicate_of duplicate_kind fetched_at"
-).split()
+_ARTICLE_COLUMNS = [
+    "url", "external_id", "canonical_url", "title", "authors", "published", "modified", "language",
+    "language_confidence", "site_name", "description", "tags", "text", "extractor", "source",
+    "content_hash", "duplicate_of", "duplicate_kind", "fetched_at",
+]  # fmt: skip
 
 
 def now_iso() -> str:
@@ -244,10 +245,16 @@ class Store:
         return cursor.lastrowid
 
     def write_raw_page(
-        self, db: sqlite3.Connection, article_id: int, html: bytes, final_url: str | None, content_type: str | None
+        self,
+        db: sqlite3.Connection,
+        article_id: int,
+        html: bytes,
+        final_url: str | None,
+        content_type: str | None,
     ) -> None:
         db.execute(
-            "INSERT OR REPLACE INTO raw_pages (article_id, final_url, content_type, html) VALUES (?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO raw_pages (article_id, final_url, content_type, html) "
+            "VALUES (?, ?, ?, ?)",
             (article_id, final_url, content_type, zlib.compress(html, 6)),
         )
 
@@ -265,7 +272,9 @@ class Store:
             [(band, bucket, article_id) for band, bucket in bands],
         )
 
-    def minhash_candidates(self, bands: list[tuple[int, int]], exclude: int | None = None) -> dict[int, bytes]:
+    def minhash_candidates(
+        self, bands: list[tuple[int, int]], exclude: int | None = None
+    ) -> dict[int, bytes]:
         """Articles sharing at least one LSH band bucket, with their signatures."""
         ids: set[int] = set()
         for band, bucket in bands:
@@ -279,7 +288,9 @@ class Store:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        rows = self.query(f"SELECT article_id, signature FROM minhashes WHERE article_id IN ({marks})", tuple(ids))
+        rows = self.query(
+            f"SELECT article_id, signature FROM minhashes WHERE article_id IN ({marks})", tuple(ids)
+        )
         return {row["article_id"]: row["signature"] for row in rows}
 
     def ids_with_hash(self, content_hash: str, exclude: int | None = None) -> list[int]:
@@ -298,15 +309,20 @@ class Store:
         self, db: sqlite3.Connection, article_id: int, original_id: int | None, kind: str | None
     ) -> None:
         db.execute(
-            "UPDATE articles SET duplicate_of = ?, duplicate_kind = ? WHERE id = ?", (original_id, kind, article_id)
+            "UPDATE articles SET duplicate_of = ?, duplicate_kind = ? WHERE id = ?",
+            (original_id, kind, article_id),
         )
 
     def promote_original(self, db: sqlite3.Connection, new_root: int, old_root: int, kind: str) -> None:
         """`new_root` turned out to be the earlier report: the old group now points to it."""
         db.execute(
-            "UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ? AND id != ?", (new_root, old_root, new_root)
+            "UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ? AND id != ?",
+            (new_root, old_root, new_root),
         )
-        db.execute("UPDATE articles SET duplicate_of = ?, duplicate_kind = ? WHERE id = ?", (new_root, kind, old_root))
+        db.execute(
+            "UPDATE articles SET duplicate_of = ?, duplicate_kind = ? WHERE id = ?",
+            (new_root, kind, old_root),
+        )
         db.execute("UPDATE articles SET duplicate_of = NULL, duplicate_kind = NULL WHERE id = ?", (new_root,))
 
     # HTTP cache
@@ -328,7 +344,14 @@ class Store:
         db.execute(
             "INSERT OR REPLACE INTO http_cache (url, etag, last_modified, body_hash, body, fetched_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (url, etag, last_modified, body_hash, zlib.compress(body) if body is not None else None, now_iso()),
+            (
+                url,
+                etag,
+                last_modified,
+                body_hash,
+                zlib.compress(body) if body is not None else None,
+                now_iso(),
+            ),
         )
 
     def cached_body(self, entry: CacheEntry) -> bytes | None:
@@ -375,7 +398,9 @@ def _split_sql(script: str) -> list[str]:
 def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
     message = str(exc)
     if "not a database" in message or "malformed" in message:
-        return StoreError(f"{path}: not a valid incident-brief database ({message}); move it aside or restore a backup")
+        return StoreError(
+            f"{path}: not a valid incident-brief database ({message}); move it aside or restore a backup"
+        )
     if "readonly" in message or "read-only" in message:
         return StoreError(f"{path}: database is read-only ({message})")
     if "unable to open" in message:

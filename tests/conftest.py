@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -26,3 +30,29 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present")
     return SHARED
+
+
+@pytest.fixture
+def read_only():
+    """A context manager making a file read-only for this process, also when tests run as root
+    (there with the immutable attribute, since root ignores permission bits)."""
+
+    @contextlib.contextmanager
+    def make(path: Path):
+        if os.geteuid() != 0:
+            path.chmod(0o444)
+            try:
+                yield
+            finally:
+                path.chmod(0o644)
+            return
+        if shutil.which("chattr") is None:
+            pytest.skip("running as root without chattr: cannot make a file read-only")
+        if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+            pytest.skip("this file system does not support the immutable attribute")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+
+    return make

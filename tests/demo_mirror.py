@@ -61,7 +61,9 @@ class DemoMirror:
                     kind = "text/html; charset=utf-8"
                 else:
                     body = mirror.rewrite(body)
-                    kind = XML_TYPES.get(suffix, "text/plain" if file.name == "robots.txt" else "application/rss+xml")
+                    kind = XML_TYPES.get(
+                        suffix, "text/plain" if file.name == "robots.txt" else "application/rss+xml"
+                    )
                 etag = '"' + hashlib.sha1(body).hexdigest() + '"'
                 if self.headers.get("If-None-Match") == etag:
                     self._send(304, b"", kind, etag)

@@ -38,7 +38,9 @@ class LoopbackServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                seen = Seen("GET", self.path, {k.lower(): v for k, v in self.headers.items()}, time.monotonic())
+                seen = Seen(
+                    "GET", self.path, {k.lower(): v for k, v in self.headers.items()}, time.monotonic()
+                )
                 server.requests.append(seen)
                 route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
                 if route is None:
@@ -66,7 +68,9 @@ class LoopbackServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base(self) -> str:

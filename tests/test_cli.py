@@ -48,8 +48,19 @@ def test_collect_articles_summarize(run, tmp_path):
     assert summary["totals"]["new"] == len(RHEINPOST_PAGES) == summary["articles_in_store"]
     listed = [json.loads(line) for line in run("--db", "corpus.db", "articles", "--json").stdout.splitlines()]
     assert len(listed) == len(RHEINPOST_PAGES)
-    assert set(listed[0]) == {"id", "external_id", "url", "canonical_url", "title", "authors", "published",
-                              "language", "site_name", "duplicate_of", "text"}
+    assert set(listed[0]) == {
+        "id",
+        "external_id",
+        "url",
+        "canonical_url",
+        "title",
+        "authors",
+        "published",
+        "language",
+        "site_name",
+        "duplicate_of",
+        "text",
+    }
     assert all(item["language"] == "de" and item["text"] for item in listed)
     table = run("--db", "corpus.db", "articles")
     assert table.exit_code == 0 and "Rheinpost" in table.stdout
@@ -82,8 +93,21 @@ def test_extract_prints_json_without_database(run, tmp_path):
     result = run("extract", page, "--url", "https://www.rheinpost.example/x.html", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) >= {"url", "canonical_url", "title", "authors", "published", "modified", "language",
-                         "language_confidence", "site_name", "description", "tags", "text", "extractor"}
+    assert set(data) >= {
+        "url",
+        "canonical_url",
+        "title",
+        "authors",
+        "published",
+        "modified",
+        "language",
+        "language_confidence",
+        "site_name",
+        "description",
+        "tags",
+        "text",
+        "extractor",
+    }
     assert data["url"] == "https://www.rheinpost.example/x.html"
     assert data["canonical_url"].startswith("https://www.rheinpost.example/")
     assert not (tmp_path / "brief.db").exists()
@@ -118,6 +142,14 @@ def test_corrupt_database_exits_3_and_is_left_alone(run, tmp_path):
     _one_line_error(run("collect", "--path", RHEINPOST), 3, "not a valid incident-brief database")
     _one_line_error(run("articles"), 3, "not a valid incident-brief database")
     assert (tmp_path / "brief.db").read_bytes() == b"\x00garbage" * 512
+
+
+def test_read_only_database_exits_3_and_keeps_its_articles(run, tmp_path, read_only):
+    assert run("collect", "--path", RHEINPOST).exit_code == 0
+    with read_only(tmp_path / "brief.db"):
+        _one_line_error(run("collect", "--path", DEMO_SITE / "www.cloudledger.example"), 3, "brief.db")
+    listed = run("articles", "--json").stdout.splitlines()
+    assert len(listed) == len(RHEINPOST_PAGES)
 
 
 def test_articles_without_database_exits_3(run):

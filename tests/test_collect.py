@@ -12,13 +12,18 @@ from incident_brief.corpus.collect import collect
 from incident_brief.corpus.store import Store
 
 DEMO = DEMO_SITE.parent
-GOLD = {url: facts for lang in ("de", "en", "fr") for url, facts in json.loads(
-    (DEMO / f"gold-{lang}.json").read_text(encoding="utf-8")).items()}
+GOLD = {
+    url: facts
+    for lang in ("de", "en", "fr")
+    for url, facts in json.loads((DEMO / f"gold-{lang}.json").read_text(encoding="utf-8")).items()
+}
 FAST = FetchSettings(per_host_delay=0, backoff=0.05, timeout=5, allow_private=True)
 
 
 def _settings(tmp_path: Path, **fetch) -> Settings:
-    return Settings(db=tmp_path / "brief.db", fetch=replace(FAST, **fetch), collect=CollectSettings(workers=1))
+    return Settings(
+        db=tmp_path / "brief.db", fetch=replace(FAST, **fetch), collect=CollectSettings(workers=1)
+    )
 
 
 def _by_canonical(store: Store) -> dict:
@@ -79,10 +84,14 @@ def mirror():
 
 def _demo_feeds(mirror: DemoMirror) -> list[SourceConfig]:
     feeds = {
-        "www.cyberwacht.example": "/feed.atom", "www.it-tagesdienst.example": "/rss.xml",
-        "www.rheinpost.example": "/feed.rdf", "www.securitywire.example": "/feed/",
-        "www.cloudledger.example": "/atom.xml", "www.infosecdaily.example": "/rss",
-        "www.lemondenumerique.example": "/rss.xml", "www.cybersecu-actu.example": "/feed.atom",
+        "www.cyberwacht.example": "/feed.atom",
+        "www.it-tagesdienst.example": "/rss.xml",
+        "www.rheinpost.example": "/feed.rdf",
+        "www.securitywire.example": "/feed/",
+        "www.cloudledger.example": "/atom.xml",
+        "www.infosecdaily.example": "/rss",
+        "www.lemondenumerique.example": "/rss.xml",
+        "www.cybersecu-actu.example": "/feed.atom",
     }
     return [SourceConfig(host, "feed", mirror.base(host) + path) for host, path in feeds.items()]
 
@@ -108,16 +117,21 @@ def test_demo_feeds_over_http_then_nothing_refetched(tmp_path, mirror):
 
 def test_demo_sitemaps_declared_in_robots(tmp_path, mirror):
     settings = _settings(tmp_path)
-    sources = [SourceConfig(h, "sitemap", mirror.base(h) + "/")
-               for h in ("www.securitywire.example", "www.cybersecu-actu.example")]
+    sources = [
+        SourceConfig(h, "sitemap", mirror.base(h) + "/")
+        for h in ("www.securitywire.example", "www.cybersecu-actu.example", "www.it-tagesdienst.example")
+    ]
     with Store(settings.db) as store:
         report = collect(store, settings, sources)
         assert report.ok, report.failures
         hosts = {a.canonical_url.split("/")[2] for a in store.iter_articles()}
-    # securitywire: robots.txt -> sitemap index -> post sitemap; cybersecu-actu: robots.txt -> sitemap
-    expected = sum(1 for url in GOLD if "securitywire" in url or "cybersecu-actu" in url)
+    # securitywire: robots.txt -> sitemap index -> post sitemap; cybersecu-actu: robots.txt -> sitemap;
+    # it-tagesdienst: robots.txt -> Google News sitemap
+    expected = sum(
+        1 for url in GOLD if any(h in url for h in ("securitywire", "cybersecu-actu", "it-tagesdienst"))
+    )
     assert report.totals()["new"] == expected
-    assert hosts == {"www.securitywire.example", "www.cybersecu-actu.example"}
+    assert hosts == {"www.securitywire.example", "www.cybersecu-actu.example", "www.it-tagesdienst.example"}
 
 
 def test_max_articles_and_since(tmp_path, mirror):
@@ -131,18 +145,32 @@ def test_max_articles_and_since(tmp_path, mirror):
     with Store(settings.db) as store:
         collect(store, settings, _demo_feeds(mirror), since="2026-11-18")
         dates = sorted(a.published[:10] for a in store.iter_articles())
-    expected = sorted(f["published"] or "2026-11-19" for f in GOLD.values() if (f["published"] or "2026-11-19") >= "2026-11-18")
+    expected = sorted(
+        f["published"] or "2026-11-19"
+        for f in GOLD.values()
+        if (f["published"] or "2026-11-19") >= "2026-11-18"
+    )
     assert dates == expected
 
 
 def test_jsonl_import_keeps_external_ids_and_reports_bad_lines(tmp_path):
     records = tmp_path / "import.jsonl"
     lines = [
-        {"id": "ext-1", "url": "https://news.example/a", "title": "Angriff auf Stadtwerke",
-         "text": "Die Stadtwerke meldeten am Montag einen Angriff auf ihre IT. Das BSI ist informiert.",
-         "published": "2026-11-02", "lang": "de", "source": "agentur"},
-        {"id": 2, "title": "Breach at a retailer",
-         "text": "A retailer said attackers stole customer data. The company urged customers to reset passwords."},
+        {
+            "id": "ext-1",
+            "url": "https://news.example/a",
+            "title": "Angriff auf Stadtwerke",
+            "text": "Die Stadtwerke meldeten am Montag einen Angriff auf ihre IT. Das BSI ist informiert.",
+            "published": "2026-11-02",
+            "lang": "de",
+            "source": "agentur",
+        },
+        {
+            "id": 2,
+            "title": "Breach at a retailer",
+            "text": "A retailer said attackers stole customer data. "
+            "The company urged customers to reset passwords.",
+        },
         "not an object",
         {"id": "ext-3", "title": "no text"},
         {"id": "ext-4", "text": "Texte.", "published": "31.02.2024"},
@@ -164,7 +192,9 @@ def test_jsonl_import_keeps_external_ids_and_reports_bad_lines(tmp_path):
 def test_extraction_in_worker_processes_gives_the_same_articles(tmp_path):
     settings = replace(_settings(tmp_path), collect=CollectSettings(workers=2))
     with Store(settings.db) as store:
-        report = collect(store, settings, [SourceConfig("demo", "path", str(DEMO_SITE / "www.rheinpost.example"))])
+        report = collect(
+            store, settings, [SourceConfig("demo", "path", str(DEMO_SITE / "www.rheinpost.example"))]
+        )
         titles = sorted(a.title for a in store.iter_articles())
     assert report.ok
     assert len(titles) == sum(1 for url in GOLD if "rheinpost" in url)

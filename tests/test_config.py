@@ -32,7 +32,7 @@ def test_template_is_valid(tmp_path):
     ("text", "line", "words"),
     [
         ('db = "x.db"\n[fetch]\ntimeout = "soon"\n', 3, "timeout must be float"),
-        ('[fetch]\nretries = 3\nspeed = 1\n', 3, "unknown setting 'speed'"),
+        ("[fetch]\nretries = 3\nspeed = 1\n", 3, "unknown setting 'speed'"),
         ('db = "x.db"\n\n[[sources]]\nname = "a"\nfeed = "u"\nsitemap = "v"\n', 4, "exactly one of"),
         ('db = "x.db"\n[fetch\n', 2, "line 2"),
         ('\n\nlanguage = "de"\n', 3, "unknown setting 'language'"),

@@ -3,9 +3,11 @@ from incident_brief.corpus.dedup import NearDuplicateDetector, content_hash, nor
 
 BODY = (
     "Der kommunale IT-Dienstleister Rhein-Neckar Kommunal-IT ist Opfer eines Cyberangriffs geworden. "
-    "Nach Angaben des Unternehmens wurden in der Nacht zum Dienstag alle Systeme vorsorglich heruntergefahren. "
+    "Nach Angaben des Unternehmens wurden in der Nacht zum Dienstag alle Systeme vorsorglich "
+    "heruntergefahren. "
     "Betroffen sind 74 Kommunen, deren Bürgerämter und Zulassungsstellen vorerst geschlossen bleiben. "
-    "Die Täter verlangen ein Lösegeld von 3,2 Millionen Euro in Bitcoin, teilte Geschäftsführer Martin Albrecht mit. "
+    "Die Täter verlangen ein Lösegeld von 3,2 Millionen Euro in Bitcoin, teilte Geschäftsführer "
+    "Martin Albrecht mit. "
     "Das Landeskriminalamt ermittelt, das BSI unterstützt bei der Analyse des Vorfalls. "
 )
 
@@ -27,9 +29,12 @@ def test_content_hash_ignores_case_and_whitespace_only():
 def test_near_duplicate_of_an_update_is_found_and_unrelated_text_is_not():
     detector = NearDuplicateDetector(DedupSettings())
     original = detector.signature(BODY * 2)
-    update = detector.signature(BODY * 2 + "Update: Am Mittwoch meldete sich die Gruppe Akira auf ihrer Leak-Seite.")
+    update = detector.signature(
+        BODY * 2 + "Update: Am Mittwoch meldete sich die Gruppe Akira auf ihrer Leak-Seite."
+    )
     other = detector.signature(
-        "Microsoft hat ein Sicherheitsupdate für Exchange veröffentlicht, das eine kritische Lücke schließt. " * 3
+        "Microsoft hat ein Sicherheitsupdate für Exchange veröffentlicht, das eine kritische Lücke schließt. "
+        * 3
     )
     assert detector.similarity(original, update) >= 0.8
     assert detector.similarity(original, other) < 0.2

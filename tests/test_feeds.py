@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from incident_brief.corpus.feeds import FeedError, iso_date, iso_language, looks_like_feed, parse_feed
 from incident_brief.corpus.xmlsafety import refusal_reason, root_name
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from incident_brief.corpus.sitemaps import (
     MAX_SITEMAP_BYTES,
     SitemapEntry,

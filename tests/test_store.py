@@ -1,4 +1,3 @@
-import os
 import sqlite3
 
 import pytest
@@ -9,8 +8,13 @@ from incident_brief.errors import StoreError
 
 
 def _article(url="https://news.example/a", text="Ein Text.", **kw) -> Article:
-    return Article(url=url, text=text, content_hash=kw.pop("content_hash", "h1"), fetched_at="2026-11-01T00:00:00+00:00",
-                   **kw)
+    return Article(
+        url=url,
+        text=text,
+        content_hash=kw.pop("content_hash", "h1"),
+        fetched_at="2026-11-01T00:00:00+00:00",
+        **kw,
+    )
 
 
 def test_new_database_has_current_schema_and_wal(tmp_path):
@@ -20,12 +24,11 @@ def test_new_database_has_current_schema_and_wal(tmp_path):
 
 
 def test_write_and_read_article_round_trip(tmp_path):
-    with Store(tmp_path / "brief.db") as store:
-        with store.transaction() as db:
-            article_id = store.write_article(
-                db, _article(title="Titel", authors=["Anna Berg", "Jörg Weiß"], tags=["Ransomware"]), "k1"
-            )
-            store.write_raw_page(db, article_id, b"<html>\xc3\xa4</html>", "https://news.example/a", "text/html")
+    with Store(tmp_path / "brief.db") as store, store.transaction() as db:
+        article_id = store.write_article(
+            db, _article(title="Titel", authors=["Anna Berg", "Jörg Weiß"], tags=["Ransomware"]), "k1"
+        )
+        store.write_raw_page(db, article_id, b"<html>\xc3\xa4</html>", "https://news.example/a", "text/html")
     with Store(tmp_path / "brief.db", readonly=True) as store:
         article = store.get_article(article_id)
         assert article.title == "Titel"
@@ -61,19 +64,17 @@ def test_corrupt_file_is_a_store_error(tmp_path):
     assert path.read_bytes().startswith(b"this is not sqlite")  # nothing overwritten
 
 
-def test_read_only_file_refuses_writes_cleanly(tmp_path):
+def test_read_only_file_refuses_writes_cleanly(tmp_path, read_only):
     path = tmp_path / "brief.db"
     with Store(path) as store, store.transaction() as db:
         store.write_article(db, _article(), "k1")
-    os.chmod(path, 0o444)
-    try:
-        if os.access(path, os.W_OK):
-            pytest.skip("running as a user who can write read-only files (root)")
-        with pytest.raises(StoreError, match="read-only|cannot open"):
-            with Store(path) as store, store.transaction() as db:
-                store.write_article(db, _article(url="https://news.example/b"), "k2")
-    finally:
-        os.chmod(path, 0o644)
+    with (
+        read_only(path),
+        pytest.raises(StoreError, match="read-only|cannot open"),
+        Store(path) as store,
+        store.transaction() as db,
+    ):
+        store.write_article(db, _article(url="https://news.example/b"), "k2")
     with Store(path, readonly=True) as store:
         assert store.count_articles() == 1
 
