@@ -22,10 +22,10 @@ import numpy as np
 
 from incident_brief.config import Settings, SourceConfig
 from incident_brief.corpus.dedup import NearDuplicateDetector, content_hash, normalize_url
-from incident_brief.corpus.extract import Extractor
+from incident_brief.corpus.extract import Extractor, extract_in_worker, init_worker
 from incident_brief.corpus.fetch import Fetcher, FetchError
 from incident_brief.corpus.language import LanguageIdentifier
-from incident_brief.corpus.records import Article, Extraction
+from incident_brief.corpus.records import Article
 from incident_brief.corpus.sources import PageTask, SourceFailure, discover, normalize_date
 from incident_brief.corpus.store import Store, now_iso
 
@@ -125,7 +125,8 @@ class Collector:
         self.failures: list[SourceFailure] = []
         self.stored = 0  # new or updated articles this run, for --max-articles
         self.claimed: set[str] = set()  # url keys being processed, so a URL listed twice is done once
-        self.page_processor: PageProcessor | None = None
+        self.language_identifier: LanguageIdentifier | None = None
+        self.extractor: Extractor | None = None
 
     async def run(self, sources: list[SourceConfig]) -> CollectReport:
         for source in sources:
@@ -159,9 +160,7 @@ class Collector:
             return None
         # forkserver: workers start from a clean single-threaded process (safe beside our threads)
         context = multiprocessing.get_context("forkserver")
-        return ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=(self.settings,)
-        )
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=init_worker)
 
     async def _run_sources(self, sources: list[SourceConfig]) -> None:
         queue: asyncio.Queue = asyncio.Queue(maxsize=1000)
@@ -204,11 +203,17 @@ class Collector:
                 self.progress("done", 1)
                 queue.task_done()
 
-    def _processor(self) -> PageProcessor:
-        """The in-process PageProcessor, built on first use (extraction without workers, JSONL)."""
-        if self.page_processor is None:
-            self.page_processor = PageProcessor(self.settings)
-        return self.page_processor
+    def _language(self) -> LanguageIdentifier:
+        """Language is identified here, once, rather than in every extraction worker (memory)."""
+        if self.language_identifier is None:
+            self.language_identifier = LanguageIdentifier()
+        return self.language_identifier
+
+    def _extractor(self) -> Extractor:
+        """For extraction in this process (collect.workers = 1)."""
+        if self.extractor is None:
+            self.extractor = Extractor()
+        return self.extractor
 
     def _allow(self, source: SourceConfig) -> bool:
         return source.allow_private or self.settings.fetch.allow_private
@@ -319,12 +324,10 @@ class Collector:
     ) -> None:
         stats = self.stats[source.name]
         if self.executor is None:
-            extraction, signature = self._processor().process(content, final_url)
+            extraction = self._extractor().extract(content, final_url)
         else:
             loop = asyncio.get_running_loop()
-            extraction, signature = await loop.run_in_executor(
-                self.executor, _process_in_worker, content, final_url
-            )
+            extraction = await loop.run_in_executor(self.executor, extract_in_worker, content, final_url)
         if not extraction.text.strip():
             self._fail(SourceFailure(source.name, final_url, "no-text", "no main text found in the page"))
             return
@@ -332,8 +335,10 @@ class Collector:
         # What the feed or sitemap said fills gaps the page itself leaves.
         article.title = article.title or task.title
         article.published = article.published or task.published
+        guess = self._language().identify(article.text)
+        article.language, article.language_confidence = guess.language, guess.confidence or None
         if task.language and not article.language:
-            article.language, article.language_confidence = task.language, None
+            article.language = task.language
         article.fetched_at = now_iso()
         article.content_hash = content_hash(article.text)
         if self._too_old(article.published):
@@ -342,7 +347,7 @@ class Collector:
         outcome = self._store(
             article,
             key,
-            signature,
+            self.detector.signature(article.text),
             raw=(content, final_url, content_type),
             cache=(etag, last_modified, _sha256(content)),
         )
@@ -357,7 +362,7 @@ class Collector:
         self.claimed.add(key)
         stats.fetched += 1
         if article.language is None:
-            guess = self._processor().language.identify(article.text)
+            guess = self._language().identify(article.text)
             article.language, article.language_confidence = guess.language, guess.confidence
         article.fetched_at = now_iso()
         article.content_hash = content_hash(article.text)
@@ -420,30 +425,3 @@ class Collector:
 
 def _sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
-
-
-class PageProcessor:
-    """The CPU-bound part of collecting one page: extraction, language and the MinHash signature."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.language = LanguageIdentifier()
-        self.extractor = Extractor(self.language)
-        self.detector = NearDuplicateDetector(settings.dedup)
-
-    def process(self, content: bytes, url: str) -> tuple[Extraction, np.ndarray]:
-        extraction = self.extractor.extract(content, url)
-        return extraction, self.detector.signature(extraction.text)
-
-
-# Each extraction worker process builds one PageProcessor at start and keeps it.
-_worker_processor: PageProcessor | None = None
-
-
-def _init_worker(settings: Settings) -> None:
-    global _worker_processor
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and shuts the pool down
-    _worker_processor = PageProcessor(settings)
-
-
-def _process_in_worker(content: bytes, url: str) -> tuple[Extraction, np.ndarray]:
-    return _worker_processor.process(content, url)

@@ -15,11 +15,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import courlan
 import numpy as np
-from datasketch import MinHash
 
 from incident_brief.config import DedupSettings
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_MERSENNE_PRIME = np.uint64((1 << 61) - 1)
+_MAX_HASH = np.uint64((1 << 32) - 1)
 
 
 def normalize_url(url: str) -> str:
@@ -51,20 +52,34 @@ class NearDuplicate:
 
 
 class NearDuplicateDetector:
-    """MinHash signatures over word shingles, banded for locality-sensitive lookup in the store."""
+    """MinHash signatures over word shingles, banded for locality-sensitive lookup in the store.
 
-    def __init__(self, settings: DedupSettings) -> None:
+    The MinHash is the textbook one (Broder 1997) as datasketch computes it: 32-bit shingle hashes,
+    `num_perm` universal hash functions (a*x + b) mod (2^61 - 1) from a fixed seed. It is written out
+    here because datasketch imports scipy, which costs every collect process about 55 MB.
+    """
+
+    def __init__(self, settings: DedupSettings, *, seed: int = 1) -> None:
         self.settings = settings
         self.rows_per_band = _rows_per_band(settings.near_duplicate_threshold, settings.num_perm)
         self.bands = settings.num_perm // self.rows_per_band
+        generator = np.random.RandomState(seed)
+        self._a = generator.randint(1, int(_MERSENNE_PRIME), size=settings.num_perm, dtype=np.uint64)
+        self._b = generator.randint(0, int(_MERSENNE_PRIME), size=settings.num_perm, dtype=np.uint64)
 
     def signature(self, text: str) -> np.ndarray:
         words = _WORD.findall(normalize_text(text))
         size = self.settings.shingle_size
         shingles = {" ".join(words[i : i + size]) for i in range(max(1, len(words) - size + 1))}
-        minhash = MinHash(num_perm=self.settings.num_perm)
-        minhash.update_batch([s.encode("utf-8") for s in shingles])
-        return minhash.hashvalues.astype(np.uint64)
+        hashes = np.fromiter(
+            (int.from_bytes(hashlib.blake2b(s.encode(), digest_size=4).digest(), "little") for s in shingles),
+            dtype=np.uint64,
+            count=len(shingles),
+        )
+        # uint64 arithmetic wraps on purpose: the universal hash family only needs it to be fixed.
+        with np.errstate(over="ignore"):
+            permuted = (hashes[:, None] * self._a + self._b) % _MERSENNE_PRIME & _MAX_HASH
+        return permuted.min(axis=0)
 
     def band_keys(self, signature: np.ndarray) -> list[tuple[int, int]]:
         """(band, bucket) pairs; two signatures sharing any pair are candidates."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import signal
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -24,7 +25,7 @@ from trafilatura.settings import Document as TrafilaturaDocument
 from trafilatura.utils import load_html
 
 from incident_brief.corpus.charset import decode_html
-from incident_brief.corpus.language import LanguageIdentifier
+from incident_brief.corpus.language import LanguageGuess, LanguageIdentifier
 from incident_brief.corpus.records import Extraction
 
 LOGGER = logging.getLogger(__name__)
@@ -149,10 +150,14 @@ def _first_value(objects: list[dict], keys: tuple[str, ...]) -> object | None:
 
 
 class Extractor:
-    """Extracts one page at a time; holds only the language model, so one instance serves a whole run."""
+    """Extracts one page at a time; one instance serves a whole run.
+
+    Without a language identifier the language is left to the caller: collect identifies it once in
+    its main process, so extraction workers do not each hold a copy of the language model.
+    """
 
     def __init__(self, language_identifier: LanguageIdentifier | None = None):
-        self._languages = language_identifier or LanguageIdentifier()
+        self._languages = language_identifier
         self._name = f"trafilatura-{trafilatura.__version__}+ib"
 
     def extract(self, html: str | bytes, url: str | None = None) -> Extraction:
@@ -168,7 +173,7 @@ class Extractor:
         canonical = _canonical_url(tree, found, url)
         text, mode = _main_text(tree, url or canonical)
         text = _with_lead(tree, text, found)
-        guess = self._languages.identify(text)
+        guess = self._languages.identify(text) if self._languages else LanguageGuess(None, 0.0)
         return Extraction(
             url=url,
             canonical_url=canonical,
@@ -592,3 +597,18 @@ def _iso(value: str | None) -> str | None:
         except ValueError:
             return None
     return None
+
+
+# Extraction worker processes (collect's pool): each builds one Extractor when it starts. This module
+# imports no heavy model, so a worker holds only what extraction needs.
+_worker_extractor: Extractor | None = None
+
+
+def init_worker() -> None:
+    global _worker_extractor
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and shuts the pool down
+    _worker_extractor = Extractor()
+
+
+def extract_in_worker(content: bytes, url: str) -> Extraction:
+    return _worker_extractor.extract(content, url)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from incident_brief.corpus.extract import Extractor, clean_authors, drop_boilerplate_lines, strip_site_name
+from incident_brief.corpus.language import LanguageIdentifier
 from incident_brief.corpus.records import Extraction
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -14,7 +15,7 @@ PAGES = Path(__file__).parent / "fixtures" / "pages"
 
 @pytest.fixture(scope="module")
 def extractor() -> Extractor:
-    return Extractor()
+    return Extractor(LanguageIdentifier())
 
 
 def extract_page(extractor: Extractor, name: str, url: str) -> Extraction:
