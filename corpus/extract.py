@@ -17,6 +17,7 @@ from html import unescape
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
+from htmldate.extractors import try_date_expr
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
@@ -93,14 +94,13 @@ AUTHOR_STOPWORDS = re.compile(
     re.IGNORECASE,
 )
 MAX_AUTHOR_WORDS = 5
+# Properties that name the publication itself. The generic "date" / "dc.date" / "dcterms.date" are left
+# to htmldate: sites often fill them with the last change.
 PUBLISHED_META = (
     "article:published_time",
     "og:article:published_time",
     "datepublished",
     "dc.date.issued",
-    "dcterms.date",
-    "dc.date",
-    "date",
     "pubdate",
     "publishdate",
     "sailthru.date",
@@ -117,6 +117,56 @@ AUTHOR_MARKUP = XPath(
 COMMENT_CONTAINER = re.compile(r"comment|respond|reply|discussion", re.I)
 # An <h1> shorter than this share of the declared title is a label or section name, not the headline.
 HEADLINE_MIN_SHARE = 0.5
+
+# Dates: news sites did not exist before this; later dates are checked against today.
+EARLIEST_DATE = date(1995, 1, 1)
+EARLIEST_DATETIME = datetime(1995, 1, 1)
+# The byline is searched in the text right after the headline: this much text, in lines of at most
+# BYLINE_MAX_CHARS (longer ones are prose, unless they start with a dateline of DATELINE_CHARS).
+BYLINE_SEARCH_CHARS = 600
+BYLINE_MAX_CHARS = 60
+DATELINE_CHARS = 25
+# A text holding a publication label is searched this far after the label.
+LABEL_MAX_CHARS = 200
+LABEL_VALUE_CHARS = 60
+NOT_BYLINE_TAGS = {
+    "script", "style", "noscript", "template", "svg", "button", "select", "option", "form", "nav", "aside",
+    "footer",
+}  # fmt: skip
+# Containers of other articles' or readers' dates.
+ASIDE_CONTAINER = re.compile(
+    r"comment|respond|reply|discussion|related|teaser|sidebar|widget|recommend|share|social|newsletter", re.I
+)
+HIDDEN_OR_MODIFIED = re.compile(r"hidden|datemodified", re.I)
+UPDATED_MARK = re.compile(r"updated|modified", re.I)
+PUBLISHED_MARK = re.compile(r"published|entry-date", re.I)
+PUBLISHED_MARKUP = XPath('//body//*[@itemprop="datePublished"] | //body//time[@pubdate]')
+UPDATE_LABEL = re.compile(
+    r"updated|aktualisiert|geändert|modifi|mis\s+à\s+jour|actualizado|aggiornato|päivitetty|bijgewerkt|edit",
+    re.I,
+)
+PUBLISHED_LABEL = re.compile(
+    r"\b(?:veröffentlicht|erschienen|erstellt|publiziert|published|posted|written|publié|publicado|pubblicato|"
+    r"gepubliceerd|publicerad|julkaistu|datum|date)\b\s*(?:am|on|le|el|il|op|den)?\s*:?",
+    re.I,
+)
+# "available until 28.02.2021" is an expiry, not a publication
+UNTIL = re.compile(r"\b(?:bis|until|till|jusqu|hasta|fino\s+al)\b", re.I)
+FOUR_DIGIT_YEAR = re.compile(r"(?:19|20)\d{2}")
+NUMERIC_LINE = re.compile(r"^[\d\s.,:/|\-–]+(?:uhr|h|am|pm)?$", re.I)
+SPACED_NUMERIC_DATE = re.compile(r"\b(\d{1,2})\.\s+(\d{1,2})\.\s*((?:19|20)\d{2})\b")
+# Where a date may be written out in a line; htmldate's parser reads the span (it refuses whole lines with
+# other numbers in them, such as "Berlin, 28.10.2021, 058/21").
+DATE_SPAN = re.compile(
+    r"""(?<![\w./-])(?:
+        (?:19|20)\d{2}-\d{1,2}-\d{1,2}
+      | \d{1,2}\.\s?\d{1,2}\.\s?(?:(?:19|20)\d{2}|\d{2})
+      | \d{1,2}/\d{1,2}/(?:(?:19|20)\d{2}|\d{2})
+      | \d{1,2}(?:\.|st|nd|rd|th)?\s+(?:de\s+)?[^\W\d_]{3,10}\.?,?\s+(?:de\s+)?(?:19|20)\d{2}
+      | [^\W\d_]{3,10}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{2}
+    )(?![\w/-]|\.\d)""",
+    re.VERBOSE,
+)
 
 
 @dataclass
@@ -174,14 +224,14 @@ class Extractor:
         text, mode = _main_text(tree, url or canonical)
         text = _with_lead(tree, text, found)
         guess = self._languages.identify(text) if self._languages else LanguageGuess(None, 0.0)
+        title = choose_title(tree, found, fallback.title, site_name, url or canonical)
         return Extraction(
             url=url,
             canonical_url=canonical,
-            title=choose_title(tree, found, fallback.title, site_name, url or canonical),
+            title=title,
             authors=choose_authors(tree, found, fallback.author),
-            published=_published(found, fallback.date),
-            modified=_iso(_first_str(found.first_json("dateModified")))
-            or _iso(found.first_meta("article:modified_time", "og:updated_time", "datemodified")),
+            published=read_date_evidence(tree, found, title, fallback.date).published(),
+            modified=_modified(found),
             language=guess.language,
             language_confidence=guess.confidence if guess.language else None,
             site_name=site_name,
@@ -549,27 +599,217 @@ def clean_authors(raw: Iterable[str]) -> list[str]:
 # --- dates ---------------------------------------------------------------------------------------
 
 
-def _published(found: StructuredMetadata, found_date: str | None) -> str | None:
-    """htmldate's publication date (original_date, extensive search: it weighs URL, markup and visible
-    dates; run by trafilatura's metadata pass) or, when that names the same day or nothing, the declared
-    date-time, which is more precise."""
+@dataclass(frozen=True)
+class DateEvidence:
+    """The signals a publication date is chosen from, kept apart so that the choice can be inspected."""
+
+    declared: str | None  # JSON-LD datePublished or a publication <meta>, ISO date or date-time
+    shown: str | None  # the date printed next to the headline (the byline), ISO date
+    labelled: str | None  # a date printed after "Published" / "Veröffentlicht am" … anywhere, ISO date
+    marked_up: str | None  # itemprop=datePublished or <time pubdate> in the page body
+    modified: str | None  # the declared last change
+    htmldate: str | None  # htmldate's guess (original date, extensive search), run by trafilatura
+
+    def published(self) -> str | None:
+        """The original publication date; a date-time when a declared one names the chosen day.
+
+        The byline comes first: it is what readers see, and a declared date that disagrees with it is
+        more often a template or first-draft value than the page. A byline that shows the day of the
+        last change, after the declared publication, shows the update instead, and the declared date
+        stays. Without a byline: the declared date, then a labelled or marked-up date, then htmldate.
+        """
+        declared_day = _local_day(self.declared)
+        if self.shown and self.shown != declared_day and not self._shows_update():
+            return self.shown
+        if self.declared:
+            return self.declared if declared_day == self.declared[:10] else declared_day
+        return self.labelled or self.marked_up or _iso(self.htmldate)
+
+    def _shows_update(self) -> bool:
+        declared_day = _local_day(self.declared)
+        return bool(
+            declared_day and self.modified and self.shown == self.modified[:10] and declared_day < self.shown
+        )
+
+
+def date_evidence(html: str | bytes, url: str | None = None) -> DateEvidence | None:
+    """The date signals of one page as Extractor.extract reads them, for error analysis; None when the
+    page cannot be parsed."""
+    if isinstance(html, bytes):
+        html, _encoding = decode_html(html)
+    tree = _parse(html[:MAX_HTML_CHARS])
+    if tree is None:
+        return None
+    found = read_structured_metadata(tree)
+    fallback = _trafilatura_metadata(tree, url)
+    canonical = _canonical_url(tree, found, url)
+    title = choose_title(tree, found, fallback.title, _site_name(found, fallback), url or canonical)
+    return read_date_evidence(tree, found, title, fallback.date)
+
+
+def read_date_evidence(
+    tree: HtmlElement, found: StructuredMetadata, title: str | None, htmldate_day: str | None
+) -> DateEvidence:
     declared = _iso(_first_str(found.first_json("datePublished", "dateCreated"))) or _iso(
         found.first_meta(*PUBLISHED_META)
     )
-    found_date = _iso(found_date)
-    if declared and (not found_date or declared[:10] == found_date[:10]):
-        return _local_day(declared)
-    return found_date
+    shown = _byline_date(tree, title)
+    # the page-wide searches run only when nothing better exists
+    labelled = None if shown or declared else _labelled_date(tree)
+    marked_up = None if shown or declared or labelled else _marked_up_date(tree)
+    return DateEvidence(
+        declared=declared if _plausible(declared) else None,
+        shown=shown,
+        labelled=labelled,
+        marked_up=marked_up,
+        modified=_modified(found),
+        htmldate=htmldate_day,
+    )
+
+
+def _modified(found: StructuredMetadata) -> str | None:
+    return _iso(_first_str(found.first_json("dateModified"))) or _iso(
+        found.first_meta("article:modified_time", "og:updated_time", "datemodified")
+    )
+
+
+def _plausible(value: str | None) -> bool:
+    """Not before the web had news sites, not after today (a template's far-future placeholder)."""
+    return bool(value) and EARLIEST_DATE.isoformat() <= value[:10] <= date.today().isoformat()
+
+
+def _byline_date(tree: HtmlElement, title: str | None) -> str | None:
+    """The first date in the short lines that follow the headline: the byline or dateline."""
+    headline = _headline_element(tree, title)
+    if headline is None:
+        return None
+    for chunk in _text_after(headline, BYLINE_SEARCH_CHARS):
+        line = " ".join(chunk.split())
+        if len(line) > BYLINE_MAX_CHARS:
+            if not line[0].isdigit():
+                continue  # prose; only a dateline ("29.11.2022 – Berlin …") starts with its date
+            line = line[:DATELINE_CHARS]
+        if UPDATE_LABEL.search(line) or UNTIL.search(line):
+            continue
+        # a date without a four-digit year ("4.8.12") counts only as a line of its own ("WordPress 4.8.12")
+        if not FOUR_DIGIT_YEAR.search(line) and not NUMERIC_LINE.match(line):
+            continue
+        found = parse_visible_date(line)
+        if found:
+            return found
+    return None
+
+
+def _headline_element(tree: HtmlElement, title: str | None) -> HtmlElement | None:
+    """The <h1> or <h2> showing the chosen title, else the longest <h1> (the first is often the logo)."""
+    longest, longest_len = None, 0
+    for element in tree.iter("h1", "h2"):
+        text = " ".join(element.text_content().split())
+        if title and text == title:
+            return element
+        if element.tag == "h1" and len(text) > longest_len:
+            longest, longest_len = element, len(text)
+    return longest
+
+
+def _text_after(element: HtmlElement, limit: int) -> Iterator[str]:
+    """Visible text after element in document order, up to about limit characters, without asides."""
+    seen = 0
+    node = element
+    while node is not None:
+        if node.tail and node.tail.strip():
+            yield node.tail
+        for sibling in node.itersiblings():
+            for chunk in _visible_text(sibling):
+                if chunk.strip():
+                    yield chunk
+                    seen += len(chunk)
+                    if seen > limit:
+                        return
+            if sibling.tail and sibling.tail.strip():
+                yield sibling.tail
+        node = node.getparent()
+
+
+def _visible_text(element: HtmlElement) -> Iterator[str]:
+    if not isinstance(element.tag, str) or element.tag in NOT_BYLINE_TAGS or _is_aside(element):
+        return
+    marks = f"{element.get('class') or ''} {element.get('itemprop') or ''}"
+    # hAtom: "updated" alone marks the last change; WordPress themes put it on the published date too
+    if HIDDEN_OR_MODIFIED.search(marks) or (UPDATED_MARK.search(marks) and not PUBLISHED_MARK.search(marks)):
+        return
+    if element.text:
+        yield element.text
+    for child in element:
+        yield from _visible_text(child)
+        if child.tail:
+            yield child.tail
+
+
+def _is_aside(element: HtmlElement) -> bool:
+    return bool(ASIDE_CONTAINER.search(f"{element.get('class') or ''} {element.get('id') or ''}"))
+
+
+def _labelled_date(tree: HtmlElement) -> str | None:
+    """A date printed after a publication label ("Erstellt am: 01.11.2023"), outside asides."""
+    for text in tree.xpath("//body//text()"):
+        label = PUBLISHED_LABEL.search(text) if len(text) <= LABEL_MAX_CHARS else None
+        if not label or UPDATE_LABEL.search(text[: label.start()]):
+            continue
+        rest = text[label.end() : label.end() + LABEL_VALUE_CHARS]
+        container = text.getparent()
+        if text.is_tail:  # the text after an element belongs to that element's parent
+            container = container.getparent()
+        if (
+            container is None
+            or UNTIL.search(rest)
+            or any(
+                ancestor.tag in NOT_BYLINE_TAGS or _is_aside(ancestor)
+                for ancestor in (container, *container.iterancestors())
+            )
+        ):
+            continue
+        found = parse_visible_date(rest)
+        if found:
+            return found
+    return None
+
+
+def _marked_up_date(tree: HtmlElement) -> str | None:
+    for element in PUBLISHED_MARKUP(tree):
+        if any(_is_aside(ancestor) for ancestor in element.iterancestors()):
+            continue
+        value = element.get("datetime") or element.get("content") or element.text_content()
+        found = _iso(value)
+        if _plausible(found):
+            return found
+    return None
+
+
+def parse_visible_date(text: str) -> str | None:
+    """The first date written out in text ("3. März 2024", "June 12, 2023", "29.04.2020, 12:01 Uhr")
+    as an ISO date, read by htmldate's parser; None when there is none."""
+    text = SPACED_NUMERIC_DATE.sub(r"\1.\2.\3", " ".join(text.split()))
+    for match in DATE_SPAN.finditer(text):
+        found = try_date_expr(match.group(0), "%Y-%m-%d", True, EARLIEST_DATETIME, _end_of_today())
+        if found:
+            return found
+    return None
+
+
+def _end_of_today() -> datetime:
+    return datetime.combine(date.today(), time.max)
 
 
 def _local_day(value: str | None) -> str | None:
-    """A date-time at exactly 22:00 or 23:00 UTC is a European CMS's local midnight: keep that day."""
+    """The calendar day of a date-time in its own offset. A date-time at exactly 22:00 or 23:00 UTC is a
+    European CMS's local midnight, i.e. a date without time: that is the next day."""
     if not value or len(value) <= 10:
         return value
     moment = datetime.fromisoformat(value)
     if moment.utcoffset() == timedelta(0) and moment.time() in (time(22), time(23)):
         return (moment.date() + timedelta(days=1)).isoformat()
-    return value
+    return value[:10]
 
 
 def _iso(value: str | None) -> str | None:
@@ -588,7 +828,12 @@ def _iso(value: str | None) -> str | None:
             try:
                 return datetime.fromisoformat(value.replace("Z", "+00:00")).isoformat()
             except ValueError:
-                return match.group(0).replace(" ", "T")
+                partial = match.group(0).replace(" ", "T")
+            try:
+                datetime.fromisoformat(partial)
+            except ValueError:
+                return partial[:10]  # an impossible time ("25:99"); the day is still meant
+            return partial
         return match.group(0)
     match = re.match(r"(\d{4})(\d{2})(\d{2})$", value)
     if match:

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from incident_brief.corpus.extract import Extractor, clean_authors, drop_boilerplate_lines, strip_site_name
+from incident_brief.corpus.extract import (
+    Extractor,
+    clean_authors,
+    date_evidence,
+    drop_boilerplate_lines,
+    parse_visible_date,
+    strip_site_name,
+)
 from incident_brief.corpus.language import LanguageIdentifier
 from incident_brief.corpus.records import Extraction
 
@@ -206,3 +213,124 @@ def test_site_name_is_stripped_only_where_it_is_the_site(
 )
 def test_author_cleaning(raw: list[str], expected: list[str]) -> None:
     assert clean_authors(raw) == expected
+
+
+# --- publication dates -------------------------------------------------------------------------
+
+ARTICLE_BODY = (
+    "<p>Unbekannte sind in das Netz eines Versorgers eingedrungen und haben Kundendaten kopiert. "
+    "Das Unternehmen hat die Polizei eingeschaltet und die betroffenen Kunden informiert.</p>"
+) * 3
+
+
+def dated_page(head: str = "", after_headline: str = "", end: str = "") -> str:
+    return (
+        f"<html><head><title>Datenleck beim Versorger</title>{head}</head><body>"
+        "<header><h1 class='logo'>Stadtanzeiger</h1><nav><a href='/'>Start</a></nav></header>"
+        f"<article><h1>Datenleck beim Versorger</h1>{after_headline}{ARTICLE_BODY}{end}</article>"
+        "</body></html>"
+    )
+
+
+def json_ld(**fields: str) -> str:
+    values = ", ".join(f'"{key}": "{value}"' for key, value in fields.items())
+    return f'<script type="application/ld+json">{{"@type": "NewsArticle", {values}}}</script>'
+
+
+def test_byline_beats_a_declared_date_that_disagrees(extractor: Extractor) -> None:
+    page = dated_page(
+        head=json_ld(datePublished="2019-01-01T08:00:00+01:00"),  # a template's date
+        after_headline="<p class='meta'>Von Petra Lang | Veröffentlicht am 3. März 2024</p>",
+    )
+    assert extractor.extract(page).published == "2024-03-03"
+
+
+def test_declared_date_time_is_kept_when_the_byline_names_its_day(extractor: Extractor) -> None:
+    page = dated_page(
+        head=json_ld(datePublished="2024-03-03T21:15:00+01:00"),
+        after_headline="<p>3. März 2024, 21:15 Uhr</p>",
+    )
+    assert extractor.extract(page).published == "2024-03-03T21:15:00+01:00"
+
+
+def test_byline_showing_the_last_update_keeps_the_original_publication(extractor: Extractor) -> None:
+    page = dated_page(
+        head=json_ld(datePublished="2021-12-14T15:41:07+01:00", dateModified="2022-02-04T15:33:00+01:00"),
+        after_headline="<p>04.02.2022 | 15:33 Uhr</p>",  # the page shows the update without saying so
+    )
+    result = extractor.extract(page)
+    assert result.published == "2021-12-14T15:41:07+01:00"
+    assert result.modified == "2022-02-04T15:33:00+01:00"
+
+
+def test_utc_date_time_takes_the_local_day_the_byline_shows(extractor: Extractor) -> None:
+    # 03:37 UTC is 23:37 the evening before in UTC-4, the day the page shows
+    page = dated_page(
+        head='<meta property="article:published_time" content="2022-05-04T03:37:37+00:00">',
+        after_headline=(
+            '<time class="entry-date updated" datetime="2022-05-03T23:37:37-04:00">'
+            "3 May, 2022, 11:37 pm</time>"
+        ),
+    )
+    assert extractor.extract(page).published == "2022-05-03"
+
+
+def test_update_expiry_aside_and_version_dates_are_not_the_byline(extractor: Extractor) -> None:
+    page = dated_page(
+        after_headline=(
+            "<span class='updated'>2023-01-20</span>"  # hAtom: "updated" alone is the last change
+            "<p>Aktualisiert am 20.01.2023</p>"
+            "<div class='related-articles'><a href='/x'>Älterer Beitrag</a> <span>01.01.2020</span></div>"
+            "<p>Video verfügbar bis 28.02.2023</p>"
+            "<p>WordPress 4.8.12</p>"
+            "<p>Erschienen am 02.01.2023</p>"
+        ),
+    )
+    assert extractor.extract(page).published == "2023-01-02"
+
+
+def test_labelled_date_far_below_the_headline(extractor: Extractor) -> None:
+    labelled = "<p>Erstellt am: 01.11.2023</p><div class='comments'><p>am 05.11.2023</p></div>"
+    page = dated_page(end=ARTICLE_BODY + labelled)  # over BYLINE_SEARCH_CHARS after the headline
+    evidence = date_evidence(page)
+    assert evidence.shown is None
+    assert evidence.labelled == "2023-11-01"
+    assert extractor.extract(page).published == "2023-11-01"
+
+
+def test_whole_hour_late_evening_utc_is_a_local_midnight(extractor: Extractor) -> None:
+    page = dated_page(head='<meta property="article:published_time" content="2021-11-04T23:00:00+00:00">')
+    assert extractor.extract(page).published == "2021-11-05"
+
+
+@pytest.mark.parametrize("declared", ["1970-01-01T00:00:00Z", "2999-12-31T10:00:00+01:00"])
+def test_declared_dates_before_1995_or_after_today_are_ignored(extractor: Extractor, declared: str) -> None:
+    page = dated_page(head=json_ld(datePublished=declared))
+    assert date_evidence(page).declared is None
+    assert extractor.extract(page).published is None
+
+
+def test_impossible_declared_time_keeps_its_day(extractor: Extractor) -> None:
+    page = dated_page(head=json_ld(datePublished="2024-03-03T25:99:00"))
+    assert extractor.extract(page).published == "2024-03-03"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Veröffentlicht am 3. März 2024", "2024-03-03"),
+        ("Published: 12 June 2023", "2023-06-12"),
+        ("Posted on September 21, 2020 by Adi", "2020-09-21"),
+        ("Publié le 5 janvier 2021", "2021-01-05"),
+        ("Publicado el 2 de marzo de 2021", "2021-03-02"),
+        ("Berlin, 28.10.2021, 058/21", "2021-10-28"),
+        ("4.\u2009 2.\u20092022.", "2022-02-04"),  # thin spaces
+        ("Written: 2023-11-07 15:03:30", "2023-11-07"),
+        ("19.2.2020 klo 14.00", "2020-02-19"),
+        ("Saison 2022/23", None),
+        ("vor 2 Tagen", None),
+        ("Lesezeit: 4 Minuten", None),
+    ],
+)
+def test_dates_written_out_in_a_line(line: str, expected: str | None) -> None:
+    assert parse_visible_date(line) == expected
