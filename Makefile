@@ -20,6 +20,7 @@ install-test: $(BIN)/python
 ## Collect the bundled demo corpus (offline) and write its digest/briefs.
 demo: install
 	$(BIN)/brief --db $(DEMO_DB) collect --path demo/site
+	$(BIN)/brief --db $(DEMO_DB) analyze
 	$(BIN)/brief --db $(DEMO_DB) summarize --out $(DEMO_OUT)
 	@echo "Demo output: $(DEMO_OUT)/ (database: $(DEMO_DB))"
 

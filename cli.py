@@ -7,7 +7,9 @@ configuration; 3 the database cannot be used; 130 interrupted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -55,6 +57,29 @@ def main(ctx: click.Context, db: Path | None, config_path: Path | None) -> None:
     ctx.ensure_object(dict)
     ctx.obj["db"] = db
     ctx.obj["config_path"] = config_path
+
+
+@contextlib.contextmanager
+def _progress_bar(label: str, *, show: bool):
+    """A progress bar on stderr when it is a terminal, yielding the callback the library functions take:
+    ("total", n) sets the total, ("discovered", n) adds to it, anything else advances; else None."""
+    console = Console(stderr=True)
+    if not (show and console.is_terminal):
+        yield None
+        return
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(label, total=0)
+
+        def progress(event: str, count: int) -> None:
+            if event == "total":
+                bar.update(task, total=count)
+            elif event == "discovered":
+                bar.update(task, total=bar.tasks[0].total + count)
+            else:
+                bar.advance(task, count)
+
+        yield progress
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -182,30 +207,10 @@ def collect(
             )
     _check_urls(given)
 
-    with _open_store(settings) as store:
-        console = Console(stderr=True)
-        if console.is_terminal and not as_json:
-            with Progress(
-                TextColumn("collecting"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-            ) as bar:
-                task = bar.add_task("collect", total=0)
-
-                def progress(event: str, count: int) -> None:
-                    if event == "discovered":
-                        bar.update(task, total=bar.tasks[0].total + count)
-                    else:
-                        bar.advance(task, count)
-
-                report = run_collect(
-                    store, settings, sources, since=since, max_articles=max_articles, progress=progress
-                )
-        else:
-            report = run_collect(store, settings, sources, since=since, max_articles=max_articles)
+    with _open_store(settings) as store, _progress_bar("collecting", show=not as_json) as progress:
+        report = run_collect(
+            store, settings, sources, since=since, max_articles=max_articles, progress=progress
+        )
         total = store.count_articles()
 
     if as_json:
@@ -348,6 +353,152 @@ def articles(ctx, as_json: bool, limit: int | None) -> None:
                 f"{article.duplicate_of} ({article.duplicate_kind})" if article.duplicate_of else "",
             )
         Console().print(table)
+
+
+@main.command()
+@click.option("--all", "everything", is_flag=True, help="Re-analyse every stored article.")
+@click.option(
+    "--text",
+    "text_file",
+    type=click.File("rb"),
+    metavar="FILE|-",
+    help="Analyse one text (a file, or - for standard input) and print its JSON; no database.",
+)
+@click.option(
+    "--jsonl",
+    "jsonl_file",
+    type=click.File("rb"),
+    metavar="FILE|-",
+    help="Analyse {id, text, lang?, published?} per line, printing one result per line; no database.",
+)
+@click.option("--lang", metavar="CODE", help="With --text: the text's language (ISO 639-1), not detected.")
+@click.option("--published", metavar="DATE", help="With --text: the publication date (YYYY-MM-DD).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def analyze(ctx, everything, text_file, jsonl_file, lang, published, as_json) -> None:
+    """Extract entities, threat actors and roles.
+
+    From the stored articles (new or changed ones; all with --all), or from one text (--text) or
+    JSON Lines (--jsonl) without touching the database.
+    """
+    from incident_brief.corpus.sources import normalize_date
+    from incident_brief.nlp.analysis import Analyzer, analyze_store
+
+    settings = _settings(ctx)
+    if text_file and jsonl_file:
+        raise UsageError("give --text or --jsonl, not both")
+    if lang is not None and not re.fullmatch(r"[a-z]{2,3}", lang):
+        raise UsageError(f"--lang: not a language code (ISO 639-1, e.g. de): {lang!r}")
+    if published is not None and normalize_date(published) is None:
+        raise UsageError(f"--published: not a date (YYYY-MM-DD): {published!r}")
+    analyzer = Analyzer(settings.nlp)
+    if text_file is not None:
+        text = _decode_input(text_file.read())
+        result = analyzer.analyze(
+            text, language=lang, published=normalize_date(published) if published else None
+        )
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    if jsonl_file is not None:
+        if _analyze_jsonl(analyzer, jsonl_file):
+            ctx.exit(EXIT_PARTIAL)
+        return
+    with _open_store(settings) as store, _progress_bar("analysing", show=not as_json) as progress:
+        report = analyze_store(store, analyzer, everything=everything, progress=progress)
+    if as_json:
+        click.echo(json.dumps(report.to_dict()))
+    else:
+        languages = ", ".join(f"{k} {v}" for k, v in sorted(report.languages.items())) or "none"
+        click.echo(
+            f"analysed {report.analyzed} articles ({languages}); {report.up_to_date} already up to date"
+        )
+
+
+def _decode_input(data: bytes) -> str:
+    """Texts are UTF-8; other bytes become replacement characters rather than an error."""
+    return data.decode("utf-8", errors="replace").replace("\x00", "")
+
+
+def _analyze_jsonl(analyzer, stream) -> bool:
+    """Analyse each good line, report each bad one; True when some line was bad."""
+    from incident_brief.corpus.sources import normalize_date
+    from incident_brief.nlp.analysis import TextItem
+
+    failed = False
+    items = []
+    for number, raw in enumerate(stream, 1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(_decode_input(raw))
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                raise ValueError("needs a JSON object with a string 'text'")
+        except ValueError as exc:
+            click.echo(f"brief: line {number}: {exc}", err=True)
+            failed = True
+            continue
+        published = record.get("published")
+        items.append(
+            TextItem(
+                record["text"],
+                None if record.get("id") is None else str(record["id"]),
+                record.get("lang") if isinstance(record.get("lang"), str) else None,
+                normalize_date(published) if isinstance(published, str) else None,
+            )
+        )
+    for result in analyzer.analyze_many(items):
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    return failed
+
+
+@main.group()
+def catalogs() -> None:
+    """The threat-actor, software and product catalogs used to find and resolve security entities."""
+
+
+@catalogs.command("refresh")
+@click.option(
+    "--attack",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="ATT&CK Enterprise in the compact JSON form (see docs/cli.md).",
+)
+@click.option(
+    "--microsoft",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="Microsoft's threat actor naming table (MicrosoftMapping.json).",
+)
+@click.option(
+    "--products",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A curated products.json [default: the shipped one].",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("catalogs"),
+    show_default=True,
+    help="Where to write the catalog.",
+)
+def catalogs_refresh(attack, microsoft, products, out_dir: Path) -> None:
+    """Rebuild the catalog from newer ATT&CK and Microsoft files into OUT.
+
+    Use it by setting `[nlp] catalog_dir` in brief.toml to OUT; the next `brief analyze` redoes the
+    articles with it.
+    """
+    from incident_brief.models.catalogs import build_catalog, write_catalog
+
+    catalog = build_catalog(attack, microsoft, products_path=products)
+    try:
+        write_catalog(catalog, out_dir)
+    except OSError as exc:
+        raise UsageError(f"cannot write to {out_dir}: {exc.strerror}") from None
+    click.echo(
+        f"wrote {len(catalog['actors'])} actors, {len(catalog['software'])} software, "
+        f'{len(catalog["products"])} products to {out_dir}; use it with [nlp] catalog_dir = "{out_dir}"'
+    )
 
 
 @main.command()

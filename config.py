@@ -55,6 +55,19 @@ class CollectSettings:
 
 
 @dataclass(frozen=True)
+class NlpSettings:
+    """Which model analyses which language (names: models/registry.py, docs/configuration.md)."""
+
+    en_model: str = "en_core_web_sm"
+    de_model: str = "incident-brief-de"
+    other_model: str = "blank"  # languages without a model: gazetteers and patterns only
+    batch_size: int = 16
+    workers: int = 0  # analysis processes for `brief analyze`; 0 = one per CPU core
+    min_segment_chars: int = 200  # shorter paragraphs in another language are not split off
+    catalog_dir: str = ""  # actor/software/product catalogs from `brief catalogs refresh`; empty: shipped
+
+
+@dataclass(frozen=True)
 class SourceConfig:
     """A named source from brief.toml, e.g. `[[sources]] name = "heise" feed = "https://..."`."""
 
@@ -70,11 +83,12 @@ class Settings:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     dedup: DedupSettings = field(default_factory=DedupSettings)
     collect: CollectSettings = field(default_factory=CollectSettings)
+    nlp: NlpSettings = field(default_factory=NlpSettings)
     sources: tuple[SourceConfig, ...] = ()
     config_path: Path | None = None  # the brief.toml these settings came from, if any
 
 
-_SECTIONS = {"fetch": FetchSettings, "dedup": DedupSettings, "collect": CollectSettings}
+_SECTIONS = {"fetch": FetchSettings, "dedup": DedupSettings, "collect": CollectSettings, "nlp": NlpSettings}
 
 
 def load_settings(
@@ -123,13 +137,16 @@ def _apply_toml(settings: Settings, path: Path) -> Settings:
         elif key in _SECTIONS:
             if not isinstance(value, dict):
                 raise fail(key, f"[{key}] must be a table")
-            changes[key] = _build_section(_SECTIONS[key], getattr(settings, key), value, fail)
+            section = _build_section(_SECTIONS[key], getattr(settings, key), value, fail)
+            if key == "nlp" and section.catalog_dir and not Path(section.catalog_dir).is_absolute():
+                section = replace(section, catalog_dir=str(path.parent / section.catalog_dir))  # like paths
+            changes[key] = section
         elif key == "sources":
             if not isinstance(value, list) or not all(isinstance(s, dict) for s in value):
                 raise fail(key, "sources must be an array of tables ([[sources]])")
             changes["sources"] = tuple(_build_source(s, path.parent, fail) for s in value)
         else:
-            raise fail(key, f"unknown setting {key!r} (known: db, fetch, dedup, collect, sources)")
+            raise fail(key, f"unknown setting {key!r} (known: db, fetch, dedup, collect, nlp, sources)")
     return replace(settings, **changes)
 
 
@@ -245,6 +262,13 @@ near_duplicate_threshold = 0.8
 
 [collect]
 workers = 0  # extraction processes; 0 = one per CPU core
+
+[nlp]
+# Model names: incident-brief-de (shipped), a spaCy package (en_core_web_sm, de_core_news_lg),
+# hf:<Hugging Face id or path> (transformers token classification), or blank.
+en_model = "en_core_web_sm"
+de_model = "incident-brief-de"
+other_model = "blank"
 
 # One [[sources]] table per source, each with a name and exactly one of:
 # feed, sitemap, url, url_file, path, jsonl. Relative paths are relative to this file.

@@ -21,3 +21,9 @@ class StoreError(BriefError):
     """The database cannot be used: corrupt, read-only, locked or from a newer version."""
 
     exit_code = 3
+
+
+class ModelError(BriefError):
+    """A configured model or shipped asset is missing or damaged; the message says how to install it."""
+
+    exit_code = 4

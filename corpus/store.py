@@ -87,6 +87,16 @@ MIGRATIONS: list[str] = [
         summary TEXT
     );
     """,
+    """
+    -- One analysis per article (entities, actors; later quotes, dates, requirements), as JSON.
+    CREATE TABLE analyses (
+        article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        pipeline TEXT NOT NULL,                -- pipeline version: a change means re-analysis
+        content_hash TEXT NOT NULL,            -- of the text analysed: an update means re-analysis
+        analyzed_at TEXT NOT NULL,
+        result TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -324,6 +334,32 @@ class Store:
             (new_root, kind, old_root),
         )
         db.execute("UPDATE articles SET duplicate_of = NULL, duplicate_kind = NULL WHERE id = ?", (new_root,))
+
+    # Analyses
+
+    def articles_to_analyze(self, pipeline: str, *, everything: bool = False) -> list[int]:
+        """Ids of articles without a current analysis (new, changed text, or another pipeline)."""
+        if everything:
+            return [row[0] for row in self.query("SELECT id FROM articles ORDER BY id")]
+        rows = self.query(
+            "SELECT a.id FROM articles a LEFT JOIN analyses n ON n.article_id = a.id "
+            "WHERE n.article_id IS NULL OR n.pipeline != ? OR n.content_hash != a.content_hash ORDER BY a.id",
+            (pipeline,),
+        )
+        return [row[0] for row in rows]
+
+    def write_analysis(
+        self, db: sqlite3.Connection, article_id: int, pipeline: str, content_hash: str, result: dict
+    ) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO analyses (article_id, pipeline, content_hash, analyzed_at, result) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (article_id, pipeline, content_hash, now_iso(), json.dumps(result, ensure_ascii=False)),
+        )
+
+    def get_analysis(self, article_id: int) -> dict | None:
+        rows = self.query("SELECT result FROM analyses WHERE article_id = ?", (article_id,))
+        return json.loads(rows[0]["result"]) if rows else None
 
     # HTTP cache
 

