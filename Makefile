@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DB ?= demo.db
 DEMO_OUT ?= out/demo
 
-.PHONY: install install-test demo test lint benchmarks clean
+.PHONY: install install-test demo test lint benchmarks train-de clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,17 @@ lint: install-test
 benchmarks: install-test
 	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/collect_throughput.py
+	$(BIN)/python benchmarks/ner_de.py
+	$(BIN)/python benchmarks/ner_en.py
+	$(BIN)/python benchmarks/ner_security.py
+	$(BIN)/python benchmarks/aliases.py
+	$(BIN)/python benchmarks/analyze_throughput.py
+	$(BIN)/python benchmarks/quotes.py
+	$(BIN)/python benchmarks/timex_en.py
+
+## Retrain the shipped German pipeline from ../shared/data (models/recipes/de/MODEL_CARD.md).
+train-de: install-test
+	PYTHON=$(BIN)/python models/recipes/de/train.sh
 
 clean:
-	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm out
+	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm out build

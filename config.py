@@ -61,7 +61,7 @@ class NlpSettings:
     en_model: str = "en_core_web_sm"
     de_model: str = "incident-brief-de"
     other_model: str = "blank"  # languages without a model: gazetteers and patterns only
-    batch_size: int = 16
+    batch_size: int = 64
     workers: int = 0  # analysis processes for `brief analyze`; 0 = one per CPU core
     min_segment_chars: int = 200  # shorter paragraphs in another language are not split off
     catalog_dir: str = ""  # actor/software/product catalogs from `brief catalogs refresh`; empty: shipped

@@ -3,7 +3,7 @@
     python benchmarks/extraction.py [--data DIR] [--limit N] [--dump-dates FILE]
 
 DIR holds gold.json and pages/<file>.gz (trafilatura's evaluation set, see ../shared/data/README.md).
-How each figure is computed is written down in docs/benchmarks-extraction.md.
+How each figure is computed is written down in docs/benchmarks.md ("Extraction quality").
 """
 
 from __future__ import annotations

@@ -239,14 +239,17 @@ def analyze_store(
     batches = [ids[start : start + batch_size] for start in range(0, len(ids), batch_size)]
     workers = analyzer.settings.workers or os.cpu_count() or 1
 
+    hashes: dict[int, str] = {}  # of the texts handed out, so an update meanwhile is analysed again
+
     def items(batch: list[int]) -> list[TextItem]:
-        return [TextItem(a.text, str(a.id), None, a.published) for a in map(store.get_article, batch)]
+        articles = [store.get_article(article_id) for article_id in batch]
+        hashes.update((a.id, a.content_hash) for a in articles)
+        return [TextItem(a.text, str(a.id), None, a.published) for a in articles]
 
     def save(batch: list[int], results: list[dict]) -> None:
         with store.transaction() as db:
             for article_id, result in zip(batch, results, strict=True):
-                content_hash = store.get_article(article_id).content_hash
-                store.write_analysis(db, article_id, fingerprint, content_hash, result)
+                store.write_analysis(db, article_id, fingerprint, hashes.pop(article_id), result)
                 language = result["language"] or "unknown"
                 report.languages[language] = report.languages.get(language, 0) + 1
                 report.analyzed += 1
