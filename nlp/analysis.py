@@ -102,7 +102,7 @@ class Analyzer:
 
     def analyze(
         self, text: str, *, language: str | None = None, published: str | None = None, id: str | None = None
-    ) -> Analysis:  # noqa: A002 (the record's field name)
+    ) -> Analysis:
         return next(self.analyze_many([TextItem(text, id, language, published)]))
 
     def analyze_many(self, items: Iterable[TextItem]) -> Iterator[Analysis]:
