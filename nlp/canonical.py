@@ -54,6 +54,7 @@ ORG_DESIGNATORS = {
 ACRONYM = re.compile(r"^[A-ZÄÖÜ][A-Za-zÄÖÜäöü0-9&.\-]{1,11}$")
 _TRAILING_PARENTHESES = re.compile(r"\s*\([^()]*\)$")
 MAX_ACRONYM_TOKENS = 5  # "RNK - IT" is three English tokens
+APPOSITION_ARTICLES = {"a", "an", "the", "der", "die", "das", "ein", "eine", "le", "la", "un", "une"}
 MAX_NAME_TOKENS = 4  # the name part after a title inside a span: "Dr. Sabine Krüger"
 
 
@@ -96,7 +97,8 @@ class Canonicalizer:
             inner = [starting_at[i] for i in range(ent.start, ent.end) if i in starting_at]
             title = inner[-1] if inner and inner[-1].end < ent.end and ent.label_ in ("PER", "ORG") else None
             if title is None:
-                after_title = ent.label_ != "PER" and ent.start in ending_at and len(ent) >= 2
+                titled = ent.start in ending_at or self._title_in_apposition(doc, ent, starting_at)
+                after_title = ent.label_ != "PER" and titled and len(ent) >= 2
                 result.append(
                     _new_span(doc, ent.start, ent.end, "PER", "ner")
                     if after_title and _looks_like_name(ent)
@@ -118,6 +120,23 @@ class Canonicalizer:
             if len(name) > 0:  # empty in "[Nordwind CISO Dr.] [Sabine Krüger]"
                 result.append(_new_span(doc, name.start, name.end, "PER", "ner"))
         return result
+
+    def _title_in_apposition(self, doc: Doc, ent: Span, starting_at: dict) -> bool:
+        """ "CJ Moses, Amazon's chief information security officer, said": a comma, then at most an
+        article and an organisation with its possessive, then a title. A relative clause ("Quartz
+        Threat Labs, whose chief researcher ...") does not qualify: nothing but those may stand between."""
+        i = ent.end
+        if i >= len(doc) or doc[i].text != ",":
+            return False
+        i += 1
+        if i < len(doc) and doc[i].lower_ in APPOSITION_ARTICLES:
+            i += 1
+        org = next((e for e in doc.ents if e.start == i and e.label_ == "ORG"), None)
+        if org is not None:
+            i = org.end
+            if i < len(doc) and doc[i].text in POSSESSIVES:
+                i += 1
+        return i in starting_at
 
     def _trim_honorifics(self, ent: Span) -> Span | None:
         start = ent.start

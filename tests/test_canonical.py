@@ -209,3 +209,27 @@ def test_english_model_errors_repaired(english):
     assert ("CJ Moses", "PER", "CJ Moses") in found
     assert ("Moses", "PER", "CJ Moses") in found
     assert all(canonical != "Microsoft 365" for text, _, canonical in found if text == "Amazon")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a name the model tagged ORG, followed by an apposition that gives a title: a person
+        (
+            "CJ Moses, Amazons Sicherheitschef, lobte die Zusammenarbeit.",
+            [("CJ Moses", "PER"), ("Amazons", "ORG")],
+        ),
+        ("Jana Petersen, die Sprecherin, sagte nichts.", [("Jana Petersen", "PER")]),
+        # a relative clause between the comma and the title: the organisation stays one
+        (
+            "Quartz Threat Labs, deren Sicherheitschef Lindqvist heißt, warnte.",
+            [("Quartz Threat Labs", "ORG")],
+        ),
+        # no title in the apposition
+        ("Nordwind Energie, ein Versorger aus Hamburg, warnte.", [("Nordwind Energie", "ORG")]),
+    ],
+)
+def test_name_with_a_title_in_apposition_is_a_person(text, expected):
+    entities = [(name, "ORG") for name, _ in expected]
+    doc = german(entities)(text)
+    assert [(e.text, e.label_) for e in doc.ents] == expected

@@ -545,7 +545,12 @@ def test_per_host_delay(server):
     fetch_all(urls, replace(FAST, per_host_delay=0.3, respect_robots=False))
     starts = sorted(seen.at for seen in server.requests)
     assert len(starts) == 3
-    assert all(later - earlier >= 0.28 for earlier, later in zip(starts, starts[1:], strict=False))
+    # Arrival times at the server carry thread-scheduling jitter on a loaded machine (one request handled
+    # late shortens the next gap), so each gap gets 0.1 s of slack and the whole span 0.05 s; without the
+    # delay the three requests arrive within milliseconds.
+    gaps = [later - earlier for earlier, later in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) >= 0.2, gaps
+    assert starts[-1] - starts[0] >= 0.55, gaps
 
 
 def test_per_host_concurrency(server):
