@@ -888,10 +888,11 @@ class _DocQuotes:
             # The subject of "said" tagged as a product or place speaks for an organisation: "GitHub said".
             return Mention("named", head_ent.start, head_ent.end, GROUP, _entity_speaker(head_ent))
         ent = self.ent_at.get(i)
-        if ent is not None and ent.start == i and ent.label_ in (PERSON, GROUP):
+        if ent is not None and ent.start == i and ent.label_ in (GROUP, *SPEAKING_AS_GROUP):
             title = self.titles.get(ent.end)
-            if ent.label_ == GROUP and title is not None:  # "a Microsoft spokesperson"
+            if title is not None:  # "a Microsoft spokesperson", also when "GitHub" was tagged a product
                 return self._role(i, title, employer=_entity_speaker(ent).canonical)
+        if ent is not None and ent.start == i and ent.label_ in (PERSON, GROUP):
             return Mention("named", ent.start, ent.end, ent.label_, _entity_speaker(ent))
         if token.lower_ in lex.person_pronouns:
             label = GROUP if plural or (self.lang == "en" and token.lower_ == "they") else PERSON
@@ -911,7 +912,8 @@ class _DocQuotes:
                     return Mention("named", i, named.end, PERSON, named.speaker, role=title.role)
                 return self._role(i, title, employer=title.prefix)
             owner = self.ent_at.get(j)
-            if owner is not None and owner.start == j and owner.label_ == GROUP and owner.end in self.titles:
+            owner_speaks = owner is not None and owner.label_ in (GROUP, *SPEAKING_AS_GROUP)
+            if owner_speaks and owner.start == j and owner.end in self.titles:
                 return self._role(i, self.titles[owner.end], employer=_entity_speaker(owner).canonical)
             if doc[j].lower_ in lex.group_nouns and (j > i or head is not None):
                 return Mention("pronoun", i, j + 1, GROUP)

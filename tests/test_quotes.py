@@ -290,3 +290,14 @@ def test_marks_only_and_empty_text():
     nlp = blank("en", [("Nobody", "PER")])
     assert nlp('"" “” „“ " " \' ')._.quotes == []
     assert nlp("")._.quotes == []
+
+
+def test_spokesperson_of_an_organisation_tagged_as_a_product_speaks_for_it():
+    # the gazetteer calls GitHub a product: its spokesperson still speaks for it (full English pipeline)
+    from incident_brief.config import NlpSettings
+    from incident_brief.nlp.analysis import Analyzer
+
+    text = '"We removed it as soon as we were notified," a GitHub spokesperson told The Register.'
+    result = Analyzer(NlpSettings()).analyze(text, language="en")
+    assert [(e.text, e.label) for e in result.entities][:1] == [("GitHub", "PRODUCT")]
+    assert [q["speaker"]["canonical"] for q in result.quotes] == ["GitHub"]
