@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from process_stats import cpu_model, tree_memory_kb  # sibling module (benchmarks run as scripts)
+
 TARGET_RATE = 15.0  # articles/s
 TARGET_MEMORY_MB = 1536
 TARGET_LOAD_S = 5.0
@@ -440,30 +442,6 @@ def store_articles(db: Path, articles: list[GeneratedArticle]) -> None:
             store.write_article(connection, article, normalize_url(generated.url))
 
 
-def tree_memory_kb(pid: int) -> tuple[int, int]:
-    """(PSS, RSS) of a process and all its descendants, in kB.
-
-    PSS (proportional set size) counts a page shared by n processes as 1/n in each, so the sum over
-    the tree is the memory the tree really holds; the forked analysis workers share the model
-    weights with their parent, which a sum of RSS would count once per process.
-    """
-    pss = rss = 0
-    stack = [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    pss += int(line.split()[1])
-                elif line.startswith("Rss:"):
-                    rss += int(line.split()[1])
-            for task in Path(f"/proc/{current}/task").iterdir():
-                stack.extend(int(c) for c in (task / "children").read_text().split())
-        except (OSError, ValueError):
-            continue
-    return pss, rss
-
-
 def run_analyze(db: Path) -> tuple[float, tuple[int, int], dict]:
     command = [sys.executable, "-m", "incident_brief.cli", "--db", str(db), "analyze", "--json"]
     started = time.perf_counter()
@@ -485,6 +463,7 @@ import json, time
 started = time.perf_counter()
 from incident_brief.config import NlpSettings
 from incident_brief.nlp.analysis import Analyzer
+
 analyzer = Analyzer(NlpSettings())
 imported = time.perf_counter()
 analyzer.pipelines.get("de")
@@ -555,7 +534,7 @@ def main() -> None:
     articles = make_articles(args.articles, args.seed)
     words = {lang: [len(a.text.split()) for a in articles if a.language == lang] for lang in ("de", "en")}
     print(
-        f"machine: {os.cpu_count()} cores, {_cpu_model()}; load average before the run "
+        f"machine: {os.cpu_count()} cores, {cpu_model()}; load average before the run "
         + " ".join(f"{x:.2f}" for x in os.getloadavg())
     )
     print(
@@ -591,16 +570,6 @@ def main() -> None:
         )
     if args.profile or rate < TARGET_RATE:
         profile(articles, args.profile_sample)
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 if __name__ == "__main__":

@@ -29,6 +29,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from process_stats import cpu_model, tree_memory_kb  # sibling module (benchmarks run as scripts)
+
 WORDS_EN = tuple(
     """
     the attackers gained access to the network through a vulnerable VPN appliance and moved
@@ -156,21 +158,6 @@ def serve(sites: dict[str, dict[str, bytes]], ready) -> None:
     threading.Event().wait()
 
 
-def tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in kB."""
-    total, stack = 0, [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
-            for task in Path(f"/proc/{current}/task").iterdir():
-                stack.extend(int(c) for c in (task / "children").read_text().split())
-        except (OSError, StopIteration, ValueError):
-            continue
-    return total
-
-
 def run_collect(db: Path, feeds: list[str]) -> tuple[float, int, dict]:
     env = {**os.environ, "BRIEF_FETCH_PER_HOST_DELAY": "0"}
     command = [
@@ -189,7 +176,7 @@ def run_collect(db: Path, feeds: list[str]) -> tuple[float, int, dict]:
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     peak = 0
     while process.poll() is None:
-        peak = max(peak, tree_rss_kb(process.pid))
+        peak = max(peak, tree_memory_kb(process.pid)[1])  # RSS: the workers share little
         time.sleep(0.1)
     elapsed = time.perf_counter() - started
     out, err = process.communicate()
@@ -220,7 +207,7 @@ def main() -> None:
     finally:
         server.terminate()
     pages = totals["fetched"]
-    print(f"machine: {os.cpu_count()} cores, {_cpu_model()}")
+    print(f"machine: {os.cpu_count()} cores, {cpu_model()}")
     print(
         f"first run:  {pages} pages fetched, {totals['new']} new, failed {totals['failed']}, {first:.1f} s, "
         f"{pages / first:.1f} pages/s, peak memory {peak / 1024:.0f} MB"
@@ -229,16 +216,6 @@ def main() -> None:
         f"second run: {totals2['fetched']} fetched, {totals2['new']} new, {totals2['cached']} cached, "
         f"{second:.2f} s ({100 * second / first:.1f}% of the first), peak memory {peak2 / 1024:.0f} MB"
     )
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 if __name__ == "__main__":
