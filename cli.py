@@ -521,5 +521,10 @@ def summarize(ctx, out_dir: Path) -> None:
     click.echo(f"wrote {path}")
 
 
+@main.group()
+def export() -> None:
+    """Export stored results for other tools."""
+
+
 if __name__ == "__main__":
     sys.exit(main())
