@@ -17,12 +17,11 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 
-## Collect the bundled demo corpus (offline) and write its digest/briefs.
+## Collect the bundled demo corpus (offline), analyse and cluster it, and write its incident briefs.
 demo: install
 	$(BIN)/brief --db $(DEMO_DB) collect --path demo/site
-	$(BIN)/brief --db $(DEMO_DB) analyze
 	$(BIN)/brief --db $(DEMO_DB) summarize --out $(DEMO_OUT)
-	@echo "Demo output: $(DEMO_OUT)/ (database: $(DEMO_DB))"
+	@echo "Demo briefs: $(DEMO_OUT)/index.html (Markdown, JSON and STIX beside it; database: $(DEMO_DB))"
 
 ## Lint and run the whole test suite.
 test: install-test lint

@@ -503,6 +503,18 @@ def catalogs_refresh(attack, microsoft, products, out_dir: Path) -> None:
 
 @main.command()
 @click.option(
+    "--incident", "incident_ids", multiple=True, metavar="ID", help="Only this incident (repeatable)."
+)
+@click.option("--since", metavar="DATE", help="Only incidents with a report published on or after DATE.")
+@click.option(
+    "--format",
+    "formats",
+    default="md,html,json,stix",
+    show_default=True,
+    metavar="LIST",
+    help="Comma-separated: md, html, json, stix.",
+)
+@click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -510,20 +522,361 @@ def catalogs_refresh(attack, microsoft, products, out_dir: Path) -> None:
     show_default=True,
     help="Output directory.",
 )
+@click.option("--lang", default="en", show_default=True, metavar="CODE", help="Preferred summary language.")
+@click.option(
+    "--abstractive",
+    metavar="MODEL",
+    help="Rewrite the extract with a transformers sequence-to-sequence model (name or path).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
-def summarize(ctx, out_dir: Path) -> None:
-    """Write a digest of the stored articles to OUT/digest.md (incident briefs come with clustering)."""
-    from incident_brief.briefs.digest import write_digest
+def summarize(ctx, incident_ids, since, formats, out_dir: Path, lang, abstractive, as_json) -> None:
+    """Write a brief per incident (and an index) to OUT, after any pending analysis and clustering.
+
+    Each summary sentence, date, quote and requirement cites the article and character offsets it
+    comes from; the formats are described in docs/formats.md.
+    """
+    from incident_brief.briefs.build import BriefBuilder
+    from incident_brief.briefs.generate import check_writable, parse_formats, stored_incidents, write_briefs
+    from incident_brief.briefs.vectors import SentenceIndex
+    from incident_brief.corpus.sources import normalize_date
+    from incident_brief.nlp.analysis import Analyzer, analyze_store
+    from incident_brief.nlp.embeddings import load_embedder
+    from incident_brief.nlp.incidents import cluster_store
 
     settings = _settings(ctx)
-    with _open_store(settings, readonly=True) as store:
-        path = write_digest(store, out_dir)
-    click.echo(f"wrote {path}")
+    chosen = parse_formats(formats)
+    if not re.fullmatch(r"[a-z]{2,3}", lang):
+        raise UsageError(f"--lang: not a language code (ISO 639-1, e.g. de): {lang!r}")
+    if since is not None and normalize_date(since) is None:
+        raise UsageError(f"--since: not a date (YYYY-MM-DD): {since!r}")
+    check_writable(out_dir)  # before minutes of analysis, not after
+    rewriter = None
+    if abstractive:
+        from incident_brief.briefs.abstractive import Seq2SeqRewriter
+
+        rewriter = Seq2SeqRewriter(abstractive)
+    embedder = load_embedder(settings.cluster.embedder)
+    with _open_store(settings) as store:
+        with _progress_bar("analysing", show=not as_json) as progress:
+            analysed = analyze_store(store, Analyzer(settings.nlp), progress=progress)
+        with _progress_bar("clustering", show=not as_json) as progress:
+            clustered = cluster_store(store, settings.cluster, progress=progress, embedder=embedder)
+        incidents = stored_incidents(store, incident_ids=incident_ids, since=since and normalize_date(since))
+        builder = BriefBuilder(store, SentenceIndex(store, embedder), language=lang, rewriter=rewriter)
+        with _progress_bar("summarising", show=not as_json) as progress:
+            if progress:
+                progress("total", len(incidents))
+            report = write_briefs(store, builder, incidents, out_dir, formats=chosen, progress=progress)
+    if as_json:
+        summary = {
+            "briefs": report.briefs,
+            "out": str(out_dir),
+            "formats": chosen,
+            "skipped": report.skipped,
+            "analysed": analysed.analyzed,
+            "clustered": clustered.clustered,
+        }
+        click.echo(json.dumps(summary))
+        return
+    index = next((p for p in report.index_files if p.suffix == ".html"), None) or next(
+        iter(report.index_files), None
+    )
+    where = f"; open {index}" if index else ""
+    click.echo(f"wrote {report.briefs} briefs ({', '.join(chosen)}) to {out_dir}{where}")
+
+
+@main.command()
+@click.argument("incident_id", metavar="ID")
+@click.pass_context
+def show(ctx, incident_id: str) -> None:
+    """Print the latest brief of incident ID."""
+    from incident_brief.briefs import history, render_terminal
+
+    with _open_store(_settings(ctx), readonly=True) as store:
+        brief = history.latest(store, incident_id)
+    if brief is None:
+        raise UsageError(
+            f"no brief of incident {incident_id!r}; run `brief summarize` (`brief list` lists briefs)"
+        )
+    Console().print(render_terminal.render(brief))
+
+
+@main.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one brief per line.")
+@click.pass_context
+def list_briefs(ctx, as_json: bool) -> None:
+    """List the briefs: incident, headline, sources, languages, confidence, when generated."""
+    from rich.text import Text
+
+    from incident_brief.briefs import history
+
+    with _open_store(_settings(ctx), readonly=True) as store:
+        rows = history.latest_rows(store)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row.__dict__, ensure_ascii=False))
+        return
+    table = Table()
+    for column in ("incident", "headline", "sources", "languages", "confidence", "generated"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(  # scraped text as Text: never parsed as rich markup
+            Text(row.incident_id),
+            Text(row.headline[:90]),
+            f"{row.sources} ({row.independent_sources} independent)",
+            ", ".join(row.languages),
+            row.confidence,
+            row.generated_at,
+        )
+    Console().print(table)
 
 
 @main.group()
 def export() -> None:
     """Export stored results for other tools."""
+
+
+@export.command("requirements")
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(["jsonl", "csv", "stix", "oscal"]),
+    default="jsonl",
+    show_default=True,
+    help="JSON Lines, CSV, a STIX 2.1 bundle or an OSCAL 1.1 profile (docs/formats.md).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE (replaced atomically) instead of standard output.",
+)
+@click.pass_context
+def export_requirements_command(ctx, export_format: str, out: Path | None) -> None:
+    """Export the security requirements found by `brief analyze`, with their controls and sources.
+
+    A requirement repeated in syndicated copies is one requirement with several sources.
+    """
+    from incident_brief.briefs.requirements_export import (
+        count_analysed,
+        iter_requirements,
+        write_file_atomically,
+        write_requirements,
+    )
+
+    settings = _settings(ctx)
+    malformed: list[str] = []
+
+    def note_malformed(article_id: int, reason: str) -> None:
+        malformed.append(f"article {article_id}: {reason}")
+
+    with _open_store(settings, readonly=True) as store:
+        rows = iter_requirements(store, on_malformed=note_malformed)
+        if out is None:
+            count = write_requirements(rows, export_format, sys.stdout)
+        else:
+            count = write_file_atomically(out, lambda stream: write_requirements(rows, export_format, stream))
+        analysed = count_analysed(store)
+    if out is not None:
+        click.echo(f"wrote {count} requirements to {out}")
+    if not analysed:
+        click.echo(f"brief: no article in {settings.db} is analysed yet; run `brief analyze` first", err=True)
+    if malformed:
+        click.echo(
+            f"brief: skipped {len(malformed)} malformed requirement records (first: {malformed[0]}); "
+            "run `brief analyze --all` to redo them",
+            err=True,
+        )
+        ctx.exit(EXIT_PARTIAL)
+
+
+@main.command()
+@click.option(
+    "--rebuild", is_flag=True, help="Re-cluster every article from scratch (analyst decisions hold)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_context
+def cluster(ctx, rebuild: bool, as_json: bool) -> None:
+    """Group the stored articles into incidents, incrementally: new articles join an incident or open one.
+
+    Articles are embedded once (title, lead, body) with the [cluster] embedder; run `brief analyze`
+    first so entities and mentioned dates count (articles without an analysis are clustered without).
+    """
+    from incident_brief.nlp.incidents import cluster_store
+
+    settings = _settings(ctx)
+    with _open_store(settings) as store, _progress_bar("embedding, clustering", show=not as_json) as progress:
+        report = cluster_store(store, settings.cluster, rebuild=rebuild, progress=progress)
+    if as_json:
+        click.echo(json.dumps(report.to_dict()))
+        return
+    click.echo(
+        f"clustered {report.clustered} articles into {report.incidents} incidents "
+        f"({report.new_incidents} new, "
+        f"{report.refined} moved by refinement); embedded {report.featurized}, "
+        f"{report.without_analysis} without analysis, {report.skipped_empty} empty"
+    )
+
+
+def _actor(by: str | None) -> str:
+    import getpass
+
+    return by or getpass.getuser()
+
+
+_BY = click.option("--by", metavar="NAME", help="Who decides [default: the login name]; recorded.")
+
+
+@main.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one incident per line, with its articles.")
+@click.pass_context
+def incidents(ctx, as_json: bool) -> None:
+    """List incidents (id, title, size, languages, first and last seen); subcommands record decisions."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from incident_brief.nlp.incidents import list_incidents
+
+    with _open_store(_settings(ctx), readonly=True) as store:
+        summaries = list_incidents(store)
+    if as_json:
+        for summary in summaries:
+            click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
+        return
+    table = Table()
+    for column in ("id", "size", "languages", "first seen", "last seen", "title"):
+        table.add_column(column)
+    for s in summaries:
+        table.add_row(
+            s.id, str(s.size), ",".join(s.languages), (s.first_seen or "")[:10], (s.last_seen or "")[:10],
+            s.title[:80],
+        )  # fmt: skip
+    Console().print(table)
+
+
+def _decided(decision) -> None:
+    click.echo(
+        f"decision {decision.id}: {decision.kind} {decision.incident_id} "
+        f"({len(decision.changes['set'])} articles)"
+    )
+
+
+@incidents.command("merge")
+@click.argument("target")
+@click.argument("source")
+@_BY
+@click.pass_context
+def incidents_merge(ctx, target: str, source: str, by: str | None) -> None:
+    """Merge incident SOURCE into TARGET (TARGET keeps its id)."""
+    from incident_brief.nlp.incidents import merge_incidents
+
+    with _open_store(_settings(ctx)) as store:
+        _decided(merge_incidents(store, target, source, actor=_actor(by)))
+
+
+@incidents.command("split")
+@click.argument("incident")
+@click.option("--articles", "article_ids", required=True, metavar="ID,ID,...", help="Articles to split off.")
+@_BY
+@click.pass_context
+def incidents_split(ctx, incident: str, article_ids: str, by: str | None) -> None:
+    """Move some articles of INCIDENT into a new incident, kept apart from it from now on."""
+    from incident_brief.nlp.incidents import split_incident
+
+    try:
+        ids = [int(part) for part in article_ids.replace(" ", ",").split(",") if part]
+    except ValueError:
+        raise UsageError(f"--articles: not a list of article ids: {article_ids!r}") from None
+    with _open_store(_settings(ctx)) as store:
+        _decided(split_incident(store, incident, ids, actor=_actor(by)))
+
+
+@incidents.command("move")
+@click.argument("article", type=int)
+@click.option(
+    "--to", "target", required=True, metavar="INCIDENT", help="The incident the article belongs to."
+)
+@_BY
+@click.pass_context
+def incidents_move(ctx, article: int, target: str, by: str | None) -> None:
+    """Move ARTICLE to another incident, for good."""
+    from incident_brief.nlp.incidents import move_article
+
+    with _open_store(_settings(ctx)) as store:
+        _decided(move_article(store, article, target, actor=_actor(by)))
+
+
+@incidents.command("pin")
+@click.argument("article", type=int)
+@_BY
+@click.pass_context
+def incidents_pin(ctx, article: int, by: str | None) -> None:
+    """Keep ARTICLE in its current incident whatever later runs find."""
+    from incident_brief.nlp.incidents import pin_article
+
+    with _open_store(_settings(ctx)) as store:
+        _decided(pin_article(store, article, actor=_actor(by)))
+
+
+@incidents.command("undo")
+@click.argument("decision", type=int)
+@_BY
+@click.pass_context
+def incidents_undo(ctx, decision: int, by: str | None) -> None:
+    """Undo DECISION: its articles go back where they were (unless a later decision moved them)."""
+    from incident_brief.nlp.incidents import undo_decision
+
+    with _open_store(_settings(ctx)) as store:
+        undone = undo_decision(store, decision, actor=_actor(by))
+    click.echo(f"decision {undone.id} ({undone.kind} {undone.incident_id}) undone")
+
+
+@incidents.command("decisions")
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines.")
+@click.pass_context
+def incidents_decisions(ctx, as_json: bool) -> None:
+    """List the analyst decisions, undone ones included, with who made them and when."""
+    from incident_brief.nlp.incidents import decisions
+
+    with _open_store(_settings(ctx), readonly=True) as store:
+        found = decisions(store)
+    for d in found:
+        if as_json:
+            click.echo(json.dumps(d.to_dict(), ensure_ascii=False))
+        else:
+            undone = f", undone {d.undone_at} by {d.undone_by}" if d.undone_at else ""
+            click.echo(
+                f"{d.id}  {d.created_at}  {d.actor}: {d.kind} {d.incident_id}"
+                f"{' ' + d.other_id if d.other_id else ''} ({len(d.changes['set'])} articles){undone}"
+            )
+
+
+@export.command("incidents")
+@click.option(
+    "--format", "export_format", type=click.Choice(["jsonl"]), default="jsonl", show_default=True,
+    help="JSON Lines: one incident per line (docs/formats.md).",
+)  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to FILE instead of standard output.",
+)
+@click.pass_context
+def export_incidents_command(ctx, export_format: str, out: Path | None) -> None:
+    """Export incidents with their articles (ids and the external ids given at import)."""
+    from incident_brief.nlp.incidents import list_incidents
+
+    with _open_store(_settings(ctx), readonly=True) as store:
+        lines = [json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in list_incidents(store)]
+    if out is None:
+        click.echo("".join(lines), nl=False)
+        return
+    partial = out.with_name(out.name + ".partial")
+    try:
+        partial.write_text("".join(lines), encoding="utf-8")
+        partial.replace(out)  # readers never see half a file
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    click.echo(f"wrote {len(lines)} incidents to {out}")
 
 
 if __name__ == "__main__":

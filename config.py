@@ -68,6 +68,17 @@ class NlpSettings:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    """How articles become incidents (docs/configuration.md, nlp/clustering.py)."""
+
+    embedder: str = "use-multilingual"  # or st:<sentence-transformers model name or path>
+    weights: str = ""  # a weights.json from benchmarks/clustering_ecb.py --write-weights; empty: shipped
+    batch_size: int = 32  # texts per embedding batch
+    candidates: int = 5  # nearest incidents scored per article (approximate nearest-neighbour index)
+    refine_every: int = 500  # articles between refinement passes (merge converged, split drifted)
+
+
+@dataclass(frozen=True)
 class SourceConfig:
     """A named source from brief.toml, e.g. `[[sources]] name = "heise" feed = "https://..."`."""
 
@@ -84,11 +95,18 @@ class Settings:
     dedup: DedupSettings = field(default_factory=DedupSettings)
     collect: CollectSettings = field(default_factory=CollectSettings)
     nlp: NlpSettings = field(default_factory=NlpSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
     sources: tuple[SourceConfig, ...] = ()
     config_path: Path | None = None  # the brief.toml these settings came from, if any
 
 
-_SECTIONS = {"fetch": FetchSettings, "dedup": DedupSettings, "collect": CollectSettings, "nlp": NlpSettings}
+_SECTIONS = {
+    "fetch": FetchSettings,
+    "dedup": DedupSettings,
+    "collect": CollectSettings,
+    "nlp": NlpSettings,
+    "cluster": ClusterSettings,
+}
 
 
 def load_settings(
@@ -140,13 +158,16 @@ def _apply_toml(settings: Settings, path: Path) -> Settings:
             section = _build_section(_SECTIONS[key], getattr(settings, key), value, fail)
             if key == "nlp" and section.catalog_dir and not Path(section.catalog_dir).is_absolute():
                 section = replace(section, catalog_dir=str(path.parent / section.catalog_dir))  # like paths
+            if key == "cluster" and section.weights and not Path(section.weights).is_absolute():
+                section = replace(section, weights=str(path.parent / section.weights))
             changes[key] = section
         elif key == "sources":
             if not isinstance(value, list) or not all(isinstance(s, dict) for s in value):
                 raise fail(key, "sources must be an array of tables ([[sources]])")
             changes["sources"] = tuple(_build_source(s, path.parent, fail) for s in value)
         else:
-            raise fail(key, f"unknown setting {key!r} (known: db, fetch, dedup, collect, nlp, sources)")
+            known = "db, fetch, dedup, collect, nlp, cluster, sources"
+            raise fail(key, f"unknown setting {key!r} (known: {known})")
     return replace(settings, **changes)
 
 
@@ -269,6 +290,12 @@ workers = 0  # extraction processes; 0 = one per CPU core
 en_model = "en_core_web_sm"
 de_model = "incident-brief-de"
 other_model = "blank"
+
+[cluster]
+# use-multilingual (shipped, offline, cross-lingual) or st:<sentence-transformers model name or path>.
+# Changing it re-embeds the stored articles on the next `brief cluster`.
+embedder = "use-multilingual"
+candidates = 5
 
 # One [[sources]] table per source, each with a name and exactly one of:
 # feed, sitemap, url, url_file, path, jsonl. Relative paths are relative to this file.

@@ -1,1 +1,1 @@
-"""Rendering what the pipeline produced: digests now, incident briefs later."""
+"""Incident briefs: built from the stored analyses (build.py), written as Markdown, HTML, JSON and STIX."""

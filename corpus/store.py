@@ -97,6 +97,72 @@ MIGRATIONS: list[str] = [
         result TEXT NOT NULL
     );
     """,
+    """
+    -- Incidents (issue 6). What clustering needs of an article, computed once: embeddings of title,
+    -- lead and body, terms, and the entity keys and dates of its analysis (redone when that is newer).
+    CREATE TABLE article_features (
+        article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        embedder TEXT NOT NULL,                -- embeddings from different models are never mixed
+        dimension INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,            -- of the text embedded: an update means re-embedding
+        analyzed_at TEXT,                      -- the analysis entities and dates came from; NULL: none
+        vectors BLOB NOT NULL,                 -- float32, 3 x dimension: title, lead, body
+        terms TEXT NOT NULL,                   -- JSON {term: count}
+        entities TEXT NOT NULL,                -- JSON list of language-independent entity keys
+        dates TEXT NOT NULL                    -- JSON list of ISO dates: published and mentioned
+    );
+    CREATE INDEX article_features_embedder ON article_features(embedder);
+    -- Document frequencies of terms, for TF-IDF weights.
+    CREATE TABLE term_df (
+        term TEXT PRIMARY KEY,
+        df INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE incidents (
+        id TEXT PRIMARY KEY,                   -- inc-xxxxxx, stable across runs
+        title TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE incident_members (
+        article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        incident_id TEXT NOT NULL REFERENCES incidents(id),
+        source TEXT NOT NULL,                  -- 'model', 'duplicate' or 'analyst'
+        assigned_at TEXT NOT NULL
+    );
+    CREATE INDEX incident_members_incident ON incident_members(incident_id);
+    -- Analyst decisions: constraints every later run respects; undone ones are kept for the record.
+    CREATE TABLE incident_decisions (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,                    -- merge, split, move, pin
+        incident_id TEXT NOT NULL,             -- the incident the decision is about
+        other_id TEXT,                         -- merge: the incident merged in; split, move: the old one
+        changes TEXT NOT NULL,                 -- JSON {"set": {article: incident}, "before": {...}}
+        actor TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        undone_at TEXT,
+        undone_by TEXT
+    );
+    """,
+    """
+    -- Briefs (issue 7): every brief generated for an incident, so the next one can say what changed.
+    CREATE TABLE brief_snapshots (
+        id INTEGER PRIMARY KEY,
+        incident_id TEXT NOT NULL,
+        generated_at TEXT NOT NULL,
+        brief TEXT NOT NULL                    -- the brief's JSON (docs/brief.schema.json)
+    );
+    CREATE INDEX brief_snapshots_incident ON brief_snapshots(incident_id, id);
+
+    -- Each article's sentences and their embeddings for summaries, computed once per text and embedder.
+    CREATE TABLE brief_sentences (
+        article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+        content_hash TEXT NOT NULL,
+        embedder TEXT NOT NULL,
+        spans TEXT NOT NULL,                   -- JSON [[start, end], ...]: offsets into the text
+        vectors BLOB NOT NULL                  -- float16, one L2-normalised row per sentence
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -360,6 +426,139 @@ class Store:
     def get_analysis(self, article_id: int) -> dict | None:
         rows = self.query("SELECT result FROM analyses WHERE article_id = ?", (article_id,))
         return json.loads(rows[0]["result"]) if rows else None
+
+    # Clustering features (nlp/clustering.py)
+
+    def feature_embedders(self) -> dict[str, int]:
+        """Embedder names in the stored features, with how many articles each embedded."""
+        rows = self.query("SELECT embedder, count(*) FROM article_features GROUP BY embedder")
+        return {row[0]: row[1] for row in rows}
+
+    def articles_to_featurize(self, embedder: str) -> list[int]:
+        """Articles without current features: new, changed text, or a newer analysis."""
+        rows = self.query(
+            "SELECT a.id FROM articles a LEFT JOIN article_features f ON f.article_id = a.id "
+            "LEFT JOIN analyses n ON n.article_id = a.id "
+            "WHERE f.article_id IS NULL OR f.embedder != ? OR f.content_hash != a.content_hash "
+            "OR (n.analyzed_at IS NOT NULL AND (f.analyzed_at IS NULL OR f.analyzed_at < n.analyzed_at)) "
+            "ORDER BY a.id",
+            (embedder,),
+        )
+        return [row[0] for row in rows]
+
+    def analysis_times(self, article_ids: list[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for start in range(0, len(article_ids), 500):
+            chunk = article_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.query(
+                f"SELECT article_id, analyzed_at FROM analyses WHERE article_id IN ({marks})", tuple(chunk)
+            ):
+                found[row[0]] = row[1]
+        return found
+
+    def write_features(self, db: sqlite3.Connection, rows: list[tuple]) -> None:
+        """Rows of (article_id, embedder, dimension, content_hash, analyzed_at, vectors, terms JSON,
+        entities JSON, dates JSON); an article's previous terms leave the document frequencies."""
+        for row in rows:
+            old = db.execute("SELECT terms FROM article_features WHERE article_id = ?", (row[0],)).fetchone()
+            if old:
+                db.executemany(
+                    "UPDATE term_df SET df = df - 1 WHERE term = ?", [(t,) for t in json.loads(old[0])]
+                )
+            db.executemany(
+                "INSERT INTO term_df (term, df) VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df = df + 1",
+                [(t,) for t in json.loads(row[6])],
+            )
+        db.executemany("INSERT OR REPLACE INTO article_features VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def delete_features(self, db: sqlite3.Connection) -> None:
+        db.execute("DELETE FROM article_features")
+        db.execute("DELETE FROM term_df")
+
+    def iter_features(self, article_ids: list[int] | None = None) -> Iterator[sqlite3.Row]:
+        """Feature rows joined with what clustering needs of the article, in publication order."""
+        sql = (
+            "SELECT f.*, a.published, a.language, a.title, a.duplicate_of, a.url_key FROM article_features f "
+            "JOIN articles a ON a.id = f.article_id"
+        )
+        chunks = [None] if article_ids is None else [
+            article_ids[i : i + 500] for i in range(0, len(article_ids), 500)
+        ]  # fmt: skip
+        for chunk in chunks:
+            where = "" if chunk is None else f" WHERE f.article_id IN ({','.join('?' * len(chunk))})"
+            yield from self.query(sql + where, tuple(chunk or ()))
+
+    def term_frequencies(self) -> tuple[dict[str, int], int]:
+        """Document frequency of every term, and the number of documents."""
+        df = {row[0]: row[1] for row in self.query("SELECT term, df FROM term_df WHERE df > 0")}
+        return df, self.query("SELECT count(*) FROM article_features")[0][0]
+
+    # Incidents (nlp/incidents.py)
+
+    def memberships(self) -> dict[int, str]:
+        return {row[0]: row[1] for row in self.query("SELECT article_id, incident_id FROM incident_members")}
+
+    def incident_ids(self) -> set[str]:
+        return {row[0] for row in self.query("SELECT id FROM incidents")}
+
+    def write_memberships(
+        self, db: sqlite3.Connection, assignments: dict[int, tuple[str, str]], titles: dict[str, str]
+    ) -> None:
+        """Set each article's incident (article_id: (incident_id, source)); incidents left without
+        members are removed, the titles of the given incidents updated."""
+        stamp = now_iso()
+        for incident_id, title in titles.items():
+            db.execute(
+                "INSERT INTO incidents (id, title, created_at, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET title = excluded.title, updated_at = excluded.updated_at",
+                (incident_id, title, stamp, stamp),
+            )
+        db.executemany(
+            "INSERT INTO incident_members (article_id, incident_id, source, assigned_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(article_id) DO UPDATE SET incident_id = excluded.incident_id, "
+            "source = excluded.source, assigned_at = excluded.assigned_at "
+            "WHERE incident_id != excluded.incident_id OR source != excluded.source",
+            [(article_id, incident, source, stamp) for article_id, (incident, source) in assignments.items()],
+        )
+        db.execute(
+            "DELETE FROM incidents WHERE id NOT IN (SELECT DISTINCT incident_id FROM incident_members)"
+        )
+
+    def clear_memberships(self, db: sqlite3.Connection) -> None:
+        db.execute("DELETE FROM incident_members")
+
+    def incident_rows(self) -> list[sqlite3.Row]:
+        """One row per incident: id, title, size, languages, first and last seen, article ids."""
+        return self.query(
+            "SELECT i.id, i.title, count(*) AS size, group_concat(DISTINCT a.language) AS languages, "
+            "min(a.published) AS first_seen, max(a.published) AS last_seen, "
+            "json_group_array(a.id) AS article_ids, "
+            "json_group_array(coalesce(a.external_id, '')) AS external_ids "
+            "FROM incidents i JOIN incident_members m ON m.incident_id = i.id "
+            "JOIN articles a ON a.id = m.article_id GROUP BY i.id ORDER BY first_seen, i.id"
+        )
+
+    def add_decision(
+        self, db: sqlite3.Connection, kind: str, incident_id: str, other_id: str | None, changes: dict,
+        actor: str,
+    ) -> int:  # fmt: skip
+        return db.execute(
+            "INSERT INTO incident_decisions (kind, incident_id, other_id, changes, actor, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (kind, incident_id, other_id, json.dumps(changes), actor, now_iso()),
+        ).lastrowid
+
+    def decisions(self, *, include_undone: bool = False) -> list[sqlite3.Row]:
+        where = "" if include_undone else " WHERE undone_at IS NULL"
+        return self.query(f"SELECT * FROM incident_decisions{where} ORDER BY id")
+
+    def undo_decision(self, db: sqlite3.Connection, decision_id: int, actor: str) -> bool:
+        cursor = db.execute(
+            "UPDATE incident_decisions SET undone_at = ?, undone_by = ? WHERE id = ? AND undone_at IS NULL",
+            (now_iso(), actor, decision_id),
+        )
+        return cursor.rowcount == 1
 
     # HTTP cache
 

@@ -305,7 +305,7 @@ def _dump_records(meta: dict, key: str, records: list[dict]) -> str:
 
 def write_catalog(catalog: dict, directory: Path | str) -> None:
     """Write a `build_catalog` result: actors.json, software.json, products.json, organisations.json and
-    NOTICE.md."""
+    NOTICE.md. Other recipes' files and their notices (NOTICE-*.md) in `directory` are left as they are."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     meta = catalog["meta"]
@@ -361,6 +361,12 @@ BOARD OF TRUSTEES, OFFICERS, AGENTS, AND EMPLOYEES, DISCLAIM ALL WARRANTIES, EXP
   © Microsoft Corporation. Changes: reorganised into
   per-actor records joined with ATT&CK groups; the "introduced" date {WEATHER_TAXONOMY_DATE} is inferred
   (the date of Microsoft's weather naming taxonomy), not part of the source.
+
+## Other files in this folder
+
+Files built by other recipes name their sources and licences in their own notice files (`NOTICE-*.md`,
+e.g. NOTICE-controls.md for the NIST SP 800-53 and ATT&CK mitigation catalogs); a refresh of this
+catalog rewrites only this file and leaves those alone.
 """
 
 

@@ -66,6 +66,7 @@ class Analysis:
     quotes: list[dict] = field(default_factory=list)
     dates: list[dict] = field(default_factory=list)
     money: list[dict] = field(default_factory=list)
+    requirements: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     pipeline: str = ""
 
@@ -78,6 +79,7 @@ class Analysis:
             "quotes": self.quotes,
             "dates": self.dates,
             "money": self.money,
+            "requirements": self.requirements,
             "segments": [asdict(s) for s in self.segments],
             "notes": self.notes,
             "pipeline": self.pipeline,
@@ -179,7 +181,16 @@ class Analyzer:
                         employer=ent._.employer,
                     )
                 )
-            analysis.quotes.extend(quote.to_dict(offset=segment.start) for quote in doc._.quotes)
+            # Quote ids ("q1", ...) run in article order over all segments, so requirements can cite them.
+            quote_ids = [f"q{len(analysis.quotes) + i + 1}" for i in range(len(doc._.quotes))]
+            for quote_id, quote in zip(quote_ids, doc._.quotes, strict=True):
+                analysis.quotes.append({"id": quote_id, **quote.to_dict(offset=segment.start)})
+            first = len(analysis.requirements) + 1  # requirement ids run over all segments too
+            for requirement in doc._.requirements:
+                quote_id = quote_ids[requirement.quote_index] if requirement.quote_index is not None else None
+                same_as = f"r{first + requirement.same_as}" if requirement.same_as is not None else None
+                record = requirement.to_dict(offset=segment.start, quote_id=quote_id, same_as=same_as)
+                analysis.requirements.append({"id": f"r{len(analysis.requirements) + 1}", **record})
             analysis.dates.extend(timex.to_dict(offset=segment.start) for timex in doc._.timexes)
             analysis.money.extend(amount.to_dict(offset=segment.start) for amount in doc._.money)
             for actor in actors_in(doc):

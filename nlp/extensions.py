@@ -14,6 +14,7 @@ SPAN_EXTENSIONS = {
 DOC_EXTENSIONS = {
     "published": None,  # ISO 8601 publication date of the article, the anchor for relative dates
     "language_confidence": None,
+    "requirements": None,  # incident_requirements: security requirements (nlp/requirements.py)
 }
 
 

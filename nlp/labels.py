@@ -1,6 +1,7 @@
 """`incident_ner_labels`: one label set over every model (OntoNotes, CoNLL, GermEval, transformers).
 
-Numbers, dates and money leave `doc.ents` here: dedicated components extract them with values.
+Numbers, dates and money leave `doc.ents` here: dedicated components extract them with values. An entity
+the model ran over a line break is split there (a headline's last words and the next paragraph's first).
 """
 
 from __future__ import annotations
@@ -54,10 +55,22 @@ class NerLabelMapper:
                 start += 1
             while end > start and doc[end - 1].text in POSSESSIVE_ENDINGS:
                 end -= 1
-            if start == end:
-                continue
-            span = Span(doc, start, end, label=label)
-            span._.entity_source = "ner"
-            spans.append(span)
+            for piece_start, piece_end in _paragraph_pieces(doc, start, end):
+                span = Span(doc, piece_start, piece_end, label=label)
+                span._.entity_source = "ner"
+                spans.append(span)
         doc.ents = spans
         return doc
+
+
+def _paragraph_pieces(doc: Doc, start: int, end: int) -> list[tuple[int, int]]:
+    """A name never runs over a line break: a model that does not split sentences at paragraphs tags a
+    headline's last words and the next paragraph's first ones as one entity ("Tarsis Logistics\n\nTarsis
+    Logistics"); each side is a mention of its own."""
+    pieces, piece_start = [], start
+    for i in range(start, end + 1):
+        if i == end or "\n" in doc[i].text:
+            if i > piece_start:
+                pieces.append((piece_start, i))
+            piece_start = i + 1
+    return pieces

@@ -19,12 +19,13 @@ COMPONENTS = (
     ("canonical", "incident_canonicalizer"),
     ("roles", "incident_roles"),
     ("quotes", "incident_quotes"),
+    ("requirements", "incident_requirements"),  # after quotes: a quote's speaker is the requester
     ("dates", "incident_dates"),
     ("money", "incident_money"),  # after dates: numbers inside dates are not amounts
 )
-CATALOG_COMPONENTS = ("incident_security_entities", "incident_actor_linker")
+CATALOG_COMPONENTS = ("incident_security_entities", "incident_actor_linker", "incident_requirements")
 # Bump when a component's output changes, so stored analyses are redone.
-COMPONENTS_VERSION = "1"
+COMPONENTS_VERSION = "2"
 
 
 @dataclass

@@ -20,23 +20,39 @@ not after a letter, and close only after a word, so apostrophes never pair.
 - `indirect`: reported speech; `text` is the reported content. English from the dependency parse (a
   clausal complement of a cue verb: "said that …", "told Reuters …"); German from token patterns (the
   German pipeline has no parser): a cue verb followed by ", dass/ob/wie …" or by a clause in Konjunktiv I or
-  II ("Moses sagte, man habe …"); "<clause>, sagte/so X."; and following sentences in Konjunktiv I
+  II ("Moses sagte, man habe …"); "<clause>, sagte/so X."; "Wie X mitteilte, <clause>"; separable verbs
+  when their particle ends the clause ("teilte … mit"); "hieß es" (a speaker only when a source is named,
+  "aus X", "in einer Mitteilung des Konzerns"); and following sentences in Konjunktiv I
   continue the passage with the same speaker. In both languages "according to X", "laut X",
   "X zufolge", "nach Angaben von X": the rest of the sentence.
 
-Speakers: the subject of the cue verb (English: from the parse; German: the name, pronoun or role noun right
-after the cue verb, else the first one before it in the clause, people before organisations). What it
-refers to:
-- a PER or ORG entity: itself (its `canonical` and `kb_id`);
+Speakers: the subject of the cue verb (English: from the parse, every subject of the verb and its
+apposition, "Brendan Kowalczyk, a threat analyst at Emberline Security, told Reuters"; German: the name,
+pronoun or role noun right after the cue verb, else the first one before it in the clause, people before
+organisations). A subject that is a common noun speaks for the organisation its phrase names
+("Maintainers of Pyxis said", "according to a report by Vantage Point Research"). What it refers to:
+- a PER or ORG entity: itself (its `canonical` and `kb_id`); a PRODUCT, MISC or LOC entity as the subject
+  speaks for an organisation ("GitHub said"), also after descriptive words ("UK retailer Halden said");
+  the object of the cue verb ("told the Financial Times") is never its subject;
 - he/she/er/sie: the most recent sentence before it (or the same sentence, before it) that mentions a
-  person outside quotes, and in it the first person mentioned (subjects come first); they/it/"the
-  company"/"das Unternehmen": the same for organisations;
+  person outside quotes, and in it the first person mentioned (subjects come first); in English he/she
+  skip people whose first name is of the other sex (`roles.GivenNames`); they/it/"the
+  company"/"das Unternehmen": the same for organisations, except outlets spoken to ("told Reuters"), and
+  an organisation whose name ends in the noun comes first ("the bank" -> "Northgate Bank");
 - a role noun ("the CISO", "die Sprecherin"): the most recent person whose role (from `incident_roles`)
   is of the same family; else the organisation the phrase names ("ein Microsoft-Sprecher" -> Microsoft);
+  a spokesperson of no named organisation speaks for the organisation in focus;
 - a name no entity covers (English: proper nouns; German only in a Doc without any PER entity, i.e. blank
-  pipelines): the name as written, completed to the longest name ending with it in the Doc;
+  pipelines): the entity of the same name elsewhere in the Doc, else the name as written, completed to
+  the longest name ending with it in the Doc (an organisation after "operator", "company" ...);
+- an indefinite role noun ("a researcher said") named in the next two sentences ("The researcher, X,");
+  German "ein Unternehmenssprecher" speaks for the organisation in focus, "so der Sprecher" after it too;
 - nothing found: speaker None. A direct quote without its own attribution that directly follows a
   statement in the same paragraph continues that speaker's turn (lower confidence); otherwise no guess.
+A resolved pronoun or role noun is itself the latest mention of its speaker ("a spokeswoman said … She
+said …"). Paragraph breaks bound subjects and reported clauses, and a headline (a first line without
+closing punctuation) holds no reported speech: a parser that runs it into the first sentence would
+otherwise find the subject there. Speech withheld ("did not say", "declined to say") reports nothing.
 
 `sentence_start`/`sentence_end` are the character offsets of the sentence(s) holding the quote and its
 attribution. `confidence` grows with the evidence: a direct quote with a named speaker highest, then a
@@ -48,14 +64,14 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
 from incident_brief.nlp.extensions import register_extensions
-from incident_brief.nlp.roles import RoleLexicon, Title, TitleFinder
+from incident_brief.nlp.roles import FEMALE, MALE, GivenNames, RoleLexicon, Title, TitleFinder
 
 CUES_PATH = Path(__file__).resolve().parent / "data" / "quote_cues.json"
 
@@ -83,8 +99,18 @@ MAX_AFTER_TOKENS = 20  # … and after one: ", sagte er gegenüber Bloomberg."
 MAX_CUE_DISTANCE = 8  # tokens from the comma after a quote to the cue: ", Amazon CISO CJ Moses told"
 MAX_COMPLEMENT_DISTANCE = 10  # tokens from a German cue verb to its ", dass": "wies darauf hin, dass"
 MAX_SPEAKER_DISTANCE = 6  # tokens after a cue verb where an inverted subject may stand
+MAX_PARTICLE_DISTANCE = 15  # tokens from a German separable verb to its particle: "teilte … mit"
+MAX_SOURCE_DISTANCE = 12  # tokens after "hieß es" where its source may be named: "aus Ermittlerkreisen"
+MAX_MEMBER_DEPTH = 2  # prepositional phrases followed from a noun to the organisation its people belong to
+MEMBER_PREPOSITIONS = {"of", "at", "from", "by", "with"}
 MAX_CONTINUATION_SENTENCES = 3  # Konjunktiv I sentences continuing a reported passage
 SHORT_QUOTE_WORDS = 3  # quotes this short need a cue nearby, and capitalised ones are names
+ORGANISATION_VOICES = {"spokesperson"}  # roles that speak for an organisation, not for themselves
+SELF_REFERENCE = {"eigenen", "eigener"}  # "nach eigenen Angaben": the clause's own subject speaks
+INDEFINITE = {"a", "an", "ein", "eine", "einer", "eines"}  # "a researcher said": maybe named later
+DEFINITE = {"the", "der", "die", "das", "dem", "den"}
+LOCATIVE = {"in", "aus", "from", "im"}  # "a researcher in Singapore": a place, not an employer
+MAX_CATAPHORA_SENTENCES = 2  # sentences after "a researcher said" that may name the researcher
 ROLE_FAMILIES = (
     {"CISO", "CSO", "head of security", "security officer"},
     {"CEO", "managing director", "president", "chair", "director general", "founder"},
@@ -98,6 +124,7 @@ MONTHS = {
 CONFIDENCE = {"named": 0.95, "pronoun": 0.85, "role": 0.8, "continued": 0.65, None: 0.5}
 KIND_FACTOR = {"direct": 1.0, "indirect": 0.9, "partial": 0.85}
 PERSON, GROUP = "PER", "ORG"
+PRONOUN_GENDERS = {"he": MALE, "him": MALE, "his": MALE, "she": FEMALE, "her": FEMALE}
 SPEAKING_AS_GROUP = {"PRODUCT", "MISC", "LOC"}
 IRREGULAR_CUES = {"said": "say", "says": "say", "told": "tell", "tells": "tell", "wrote": "write"}
 INFLECTIONS = (("ied", "y"), ("ies", "y"), ("ed", "e"), ("ed", ""), ("es", ""), ("s", ""), ("ing", ""))
@@ -156,19 +183,35 @@ class CueLexicon:
     naming_markers: frozenset[str]
     complementizers: frozenset[str]
     subjunctive: frozenset[str]
+    refusals: frozenset[str]  # verbs that withhold speech: "declined to say"
+    reflexives: frozenset[str]  # "calls itself": what follows names the subject
+    # German separable verbs: finite form -> the particles that make it a cue at the clause end ("teilte …
+    # mit"); joined, the particle and form are a cue of their own in a verb-final clause ("mitteilte").
+    particles: dict[str, frozenset[str]]
+    joined_cues: frozenset[str]
+    hearsay: frozenset[str]  # "hieß es": no speaker unless a source is named
+    source_markers: frozenset[str]  # "aus Ermittlerkreisen", "in einer Mitteilung des Konzerns"
 
     @classmethod
     def load(cls, language: str, path: Path = CUES_PATH) -> CueLexicon:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             entry = data.get(language) or data["en"]
+            particles: dict[str, set[str]] = {}
+            for particle, forms in entry["particle_verbs"].items():
+                for form in forms:
+                    particles.setdefault(form.lower(), set()).add(particle.lower())
+            derived = ("particles", "joined_cues")
             return cls(
                 **{
                     key: tuple(tuple(w.lower() for w in seq) for seq in entry[key])
                     if key in ("according_to", "medium_markers")
                     else frozenset(w.lower() for w in entry[key])
                     for key in cls.__dataclass_fields__
-                }
+                    if key not in derived
+                },
+                particles={form: frozenset(found) for form, found in particles.items()},
+                joined_cues=frozenset(p + form for form, found in particles.items() for p in found),
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"quote cue lexicon {path} is unreadable: {type(exc).__name__}: {exc}") from None
@@ -177,7 +220,9 @@ class CueLexicon:
 @Language.factory("incident_quotes", default_config={})
 def make_quotes(nlp: Language, name: str) -> QuoteFinder:
     register_quote_extensions()
-    return QuoteFinder(nlp.lang, CueLexicon.load(nlp.lang), TitleFinder(nlp, RoleLexicon.load()))
+    return QuoteFinder(
+        nlp.lang, CueLexicon.load(nlp.lang), TitleFinder(nlp, RoleLexicon.load()), GivenNames.load()
+    )
 
 
 def register_quote_extensions() -> None:
@@ -188,10 +233,13 @@ def register_quote_extensions() -> None:
 
 
 class QuoteFinder:
-    def __init__(self, language: str, lexicon: CueLexicon, titles: TitleFinder) -> None:
+    def __init__(
+        self, language: str, lexicon: CueLexicon, titles: TitleFinder, given_names: GivenNames
+    ) -> None:
         self.language = language
         self.lexicon = lexicon
         self.titles = titles
+        self.given_names = given_names
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.quotes = _DocQuotes(doc, self).find()
@@ -334,7 +382,12 @@ class _DocQuotes:
         self.titles: dict[int, Title] = {t.start: t for t in finder.titles(doc)}
         self.title_ends = {t.end - 1 for t in self.titles.values()}
         self.role_words = finder.titles.lexicon
+        self.given_names = finder.given_names
         self.has_people = any(e.label_ == PERSON for e in doc.ents)
+        self.tagged_names = {e.text: e for e in doc.ents if e.label_ in (PERSON, GROUP)}
+        self.headline_end = _headline_end(self.text)
+        self.remembered: set[int] = set()  # starts of resolved pronouns and role nouns kept as mentions
+        self.media: set[int] = set()  # starts of entities spoken to ("told Reuters"): outlets, not speakers
         # Mentions outside quotes, for pronouns and role nouns: (token, label, speaker, role)
         self.mentions: list[tuple[int, str, Speaker, str | None]] = [
             (e.start, e.label_, _entity_speaker(e), e._.role)
@@ -350,9 +403,12 @@ class _DocQuotes:
         direct_ranges = [(q.start, q.end) for q, _ in items if q.kind == "direct"]
         items += self._indirect(direct_ranges)
         items.sort(key=lambda item: item[0].start)
-        for _quote, attribution in items:  # fallback names found as speakers help resolve later pronouns
+        for _quote, attribution in items:  # names found as speakers help resolve later pronouns
             mention = attribution.mention if attribution else None
-            if mention and mention.kind == "named" and mention.speaker and mention.start not in self.ent_at:
+            ent = self.ent_at.get(mention.start) if mention else None
+            # "LinkedIn" tagged a product (with a parse: the German pipeline keeps the earlier behaviour)
+            untagged = ent is None or (self.parsed and ent.label_ not in (PERSON, GROUP))
+            if mention and mention.kind == "named" and mention.speaker and untagged:
                 self.mentions.append((mention.start, mention.label, mention.speaker, mention.role))
         self.mentions.sort(key=lambda m: m[0])
         previous: tuple[Quote, int] | None = None  # the quote before, and its paragraph
@@ -371,6 +427,17 @@ class _DocQuotes:
             ):
                 speaker, level = previous[0].speaker, "continued"
             quote.speaker = speaker
+            # German: role nouns ("ein Unternehmenssprecher", "Einem Sprecher des Autobauers Velmora"), for
+            # "so der Sprecher"; not a department's ("ein IT-Sprecher").
+            remembered = self.parsed or (
+                mention is not None
+                and mention.kind == "role"
+                and not (
+                    mention.employer and self.doc[mention.end - 1].text.startswith(mention.employer + "-")
+                )
+            )
+            if speaker is not None and mention is not None and mention.kind != "named" and remembered:
+                self._remember(mention, speaker)
             quote.confidence = round(CONFIDENCE[level] * KIND_FACTOR[quote.kind], 2)
             previous = (quote, paragraph)
         return [quote for quote, _ in items]
@@ -456,7 +523,9 @@ class _DocQuotes:
         """ ", sagte Moses", ", so der CISO", ", he told Bloomberg", ", according to X"."""
         first = 1 if self.doc[window[0]].text == "," else 0
         for offset, i in enumerate(window[first:]):
-            if offset > MAX_CUE_DISTANCE or self.doc[i].text in (",", ":", ";") and offset:
+            if (offset > MAX_CUE_DISTANCE or self.doc[i].text in (",", ":", ";") and offset) and not (
+                self._noun_phrase_only(window[first], i)
+            ):
                 break
             according = self._according_at(i)
             if according is not None:
@@ -475,6 +544,14 @@ class _DocQuotes:
                     window[-1],
                 )
         return None
+
+    def _noun_phrase_only(self, start: int, end: int) -> bool:
+        """With a parse: tokens start..end-1 hold no verb, so a comma among them sets off an apposition
+        (", Siobhan O'Rourke, general manager of the district, told Reuters") rather than ending the
+        attribution."""
+        return self.parsed and all(
+            self.doc[k].pos_ not in ("VERB", "AUX") and k not in self.mark_tokens for k in range(start, end)
+        )
 
     def _attribution_in(self, window: list[int], prefer_last: bool) -> Attribution | None:
         """A cue in a clause ("Moses erklärte gegenüber Bloomberg:"), with its speaker."""
@@ -509,6 +586,8 @@ class _DocQuotes:
         """Scare quotes and names: "so-called "X"", a campaign "namens „Eagle“", "Midnight Blizzard"."""
         # "als"/"as" name things too, except after a cue: "bezeichnete den Angriff als „beispiellos“"
         marker = self.doc[before[-1]].lower_ if before else ""
+        if marker in self.lex.reflexives:  # "a group that calls itself „Crimson Ledger“"
+            return True
         if marker in self.lex.naming_markers and (
             marker not in ("als", "as") or self._find_cue(before) is None
         ):
@@ -517,6 +596,9 @@ class _DocQuotes:
         if len(words) > SHORT_QUOTE_WORDS:
             return False
         capitalised = all(w[:1].isupper() or not w[:1].isalpha() for w in words)
+        after = self._token_at(marked.close_at) + 1
+        if capitalised and self.lemmas and after < len(self.doc) and self.doc[after].pos_ == "NOUN":
+            return True  # a name used as a modifier: its "Premium Partner" network
         # Capitalised words in quotes name things, unless a cue like "nannte", "called" stands before them.
         return capitalised and not any(self._cue_word(i) in self.lex.partial_cues for i in before)
 
@@ -630,11 +712,20 @@ class _DocQuotes:
             according = self._according_at(i)
             if according is not None:
                 cue_text, speaker_start = according
-                mention = self._candidate(speaker_start, limit=sent.end)
+                if SELF_REFERENCE & set(cue_text.lower().split()):  # "Nach eigenen Angaben betreut das …"
+                    mention = self._subject_after_verb(speaker_start, sent.end)
+                    attribution = Attribution(None, cue_text, mention, None, i, speaker_start - 1)
+                    self._add_continued(sent, add(speaker_start, sent.end - 1, attribution), attribution, add)
+                    return
+                mention = (
+                    self._candidate(speaker_start, limit=sent.end)
+                    or self._article_noun(speaker_start, sent.end)
+                    or self._according_member(speaker_start)
+                )
                 phrase_end = mention.end if mention else speaker_start + 1
                 attribution = Attribution(None, cue_text, mention, None, i, phrase_end - 1)
                 if i - first <= 1:
-                    add(phrase_end, sent.end - 1, attribution)
+                    self._add_continued(sent, add(phrase_end, sent.end - 1, attribution), attribution, add)
                 else:
                     add(first, i - 1, attribution)
                 return
@@ -646,25 +737,51 @@ class _DocQuotes:
                 if mention is None:
                     continue
                 attribution = Attribution(None, self.doc[i].text, mention, None, mention.start, i)
-                if mention.start - first <= 1:
-                    add(i + 1, sent.end - 1, attribution)
+                # "Dem Dienstleister Kontovia zufolge nutzten die Täter …": the phrase opens the clause
+                # when the verb follows it.
+                opens_clause = mention.start - first <= 1 or (i + 1 < sent.end and self.doc[i + 1].is_lower)
+                if opens_clause:
+                    self._add_continued(sent, add(i + 1, sent.end - 1, attribution), attribution, add)
                 else:
                     add(first, mention.start - 1, attribution)
                 return
+
+    def _add_continued(self, sent: Span, added: bool, attribution: Attribution, add) -> None:
+        """German: Konjunktiv I sentences after "Laut X …" go on with X's report."""
+        if added and not self.parsed and attribution.mention is not None:
+            self._continue_reported(sent, attribution, add)
+
+    def _article_noun(self, start: int, end: int) -> Mention | None:
+        """ "Nach Angaben der Bank": the phrase took the article, the noun still needs it."""
+        if start > 0 and self.doc[start - 1].lower_ in self.lex.determiners:
+            found = self._candidate(start - 1, limit=end)
+            return found if found is not None and found.kind != "named" else None
+        return None
+
+    def _subject_after_verb(self, verb: int, end: int) -> Mention | None:
+        """The subject after a German finite verb in second position: "… betreut das Unternehmen …"."""
+        for k in range(verb + 1, min(end, verb + 1 + MAX_SPEAKER_DISTANCE)):
+            found = self._candidate(k, limit=end)
+            if found is not None:
+                return found
+        return None
 
     def _reported_parsed(self, sent: Span, add) -> None:
         """English: a clausal complement of a cue verb, with the verb's subject."""
         for token in sent:
             if (
                 token.i in self.quoted_tokens
+                or token.idx < self.headline_end
                 or not self._is_cue(token.i)
                 or token.pos_ not in ("VERB", "AUX")
+                or self._withheld(token)
             ):
                 continue
-            complement = next((c for c in token.children if c.dep_ == "ccomp"), None)
+            complement = self._complement_of(token)
             if complement is None:
                 continue
             first, last = complement.left_edge.i, complement.right_edge.i
+            last = next((k - 1 for k in range(token.i, last + 1) if "\n" in self.doc[k].text), last)
             if self.doc[first].lower_ in self.lex.complementizers:
                 first += 1
             if any(i in self.mark_tokens for i in range(first, last + 1)):
@@ -675,9 +792,37 @@ class _DocQuotes:
             )
             add(first, last, attribution)
 
+    def _complement_of(self, verb: Token) -> Token | None:
+        """The reported clause: a clausal complement, or a that-clause the parser hung on the noun of "said in
+        a statement that …"."""
+        complement = next((c for c in verb.children if c.dep_ == "ccomp"), None)
+        if complement is not None:
+            return complement
+        for prep in verb.children:
+            if prep.dep_ != "prep":
+                continue
+            for noun in prep.children:
+                for clause in noun.children:
+                    marked = any(
+                        c.dep_ == "mark" and c.lower_ in self.lex.complementizers for c in clause.children
+                    )
+                    if clause.dep_ in ("acl", "ccomp") and marked:
+                        return clause
+        return None
+
+    def _withheld(self, verb: Token) -> bool:
+        """ "did not say", "declined to say how much …": speech that was not given reports nothing."""
+        if any(c.dep_ == "neg" for c in verb.children):
+            return True
+        return verb.dep_ == "xcomp" and verb.head.lemma_.lower() in self.lex.refusals
+
     def _reported_patterns(self, sent: Span, add) -> None:
-        """German: "X sagte, dass …", "X sagte, man habe …", "…, sagte X." and Konjunktiv I continuations."""
-        continuing: Attribution | None = None
+        """German: "X sagte, dass …", "X sagte, man habe …", "…, sagte X.", "Wie X mitteilte, …" and
+        Konjunktiv I continuations."""
+        continuing = self._reported_after_as(sent, add)
+        if continuing is not None:
+            self._continue_reported(sent, continuing, add)
+            return
         for cue in range(sent.start, sent.end):
             if cue in self.quoted_tokens or not self._is_cue(cue) or self.doc[cue].lower_ == "so":
                 continue
@@ -697,6 +842,24 @@ class _DocQuotes:
             return
         self._continue_reported(sent, continuing, add)
 
+    def _reported_after_as(self, sent: Span, add) -> Attribution | None:
+        """ "Wie ein Sprecher mitteilte, wurden die Angreifer … bemerkt": a clause opened by "wie" whose verb
+        (last, before the comma) is a cue reports the main clause after it, in any mood."""
+        first = sent.start
+        while first < sent.end and (self.doc[first].is_punct or self.doc[first].is_space):
+            first += 1
+        if first >= sent.end or self.doc[first].lower_ != "wie":
+            return None
+        comma = next((k for k in range(first + 2, sent.end) if self.doc[k].text == ","), None)
+        if comma is None or comma + 1 >= sent.end or not self._is_cue(comma - 1):
+            return None
+        cue = comma - 1
+        mention = self._speaker_of(cue, first + 1, cue)
+        attribution = Attribution(
+            self.doc[cue], self.doc[cue].text, mention, self._medium(first, cue), first, comma
+        )
+        return attribution if add(comma + 1, self._clause_end(comma + 1, sent.end) - 1, attribution) else None
+
     def _reported_before_cue(self, sent: Span, add) -> None:
         """ "Es gebe keine Hinweise auf einen Datenabfluss, sagte ein Sprecher." """
         for cue in range(sent.start + 3, min(sent.end, sent.start + 60)):
@@ -705,7 +868,8 @@ class _DocQuotes:
             if any(i in self.mark_tokens for i in range(sent.start, cue)):
                 return
             mention = self._speaker_of(cue, cue, sent.end)
-            if mention is None or sent.end - cue > MAX_AFTER_TOKENS:
+            hearsay = self.doc[cue].lower_ in self.lex.hearsay  # "…, hieß es": reported, maybe by no one
+            if (mention is None and not hearsay) or sent.end - cue > MAX_AFTER_TOKENS:
                 return
             attribution = Attribution(
                 self.doc[cue], self.doc[cue].text, mention, self._medium(cue, sent.end), cue, sent.end - 1
@@ -725,7 +889,7 @@ class _DocQuotes:
             tokens = range(following.start, following.end)
             if self.text.count("\n", sent.end_char, following.start_char) > 2:
                 return
-            if any(i in self.mark_tokens or self._is_cue(i) for i in tokens):
+            if any(i in self.mark_tokens for i in tokens) or any(self._reports(i, following) for i in tokens):
                 return
             if not self._subjunctive(following.start, following.end):
                 return
@@ -740,6 +904,17 @@ class _DocQuotes:
             )
             if not add(following.start, following.end - 1, continued):
                 return
+
+    def _reports(self, i: int, sent: Span) -> bool:
+        """Whether a German cue word introduces speech of its own ("…, sagte er", "Er sagte, dass …"),
+        unlike "lasse sich noch nicht sagen" inside a continued passage."""
+        if not self._is_cue(i):
+            return False
+        if self._complement_start(i, sent.end) is not None:
+            return True
+        if self.doc[i - 1].text != ",":
+            return False
+        return self.doc[i].lower_ in self.lex.hearsay or self._speaker_of(i, i, sent.end) is not None
 
     def _complement_start(self, cue: int, end: int) -> int | None:
         """Where the reported clause after a German cue verb starts: after ", dass", at ", wie", after ", "
@@ -786,7 +961,9 @@ class _DocQuotes:
         token = self.doc[i]
         lemma = token.lower_ if self.lang == "de" else self._cue_lemma(token)
         if lemma not in self.lex.cues:
-            return False
+            if token.is_lower and lemma in self.lex.joined_cues:  # "wie ein Sprecher mitteilte"
+                return True
+            return lemma in self.lex.particles and self._particle_ends_clause(i, self.lex.particles[lemma])
         if self.lang == "en" and self.lemmas and token.pos_ not in ("VERB", "AUX"):
             return False
         if lemma == "point":
@@ -794,6 +971,15 @@ class _DocQuotes:
                 i + 1 < len(self.doc) and self.doc[i + 1].lower_ == "out"
             )
         return True
+
+    def _particle_ends_clause(self, verb: int, particles: frozenset[str]) -> bool:
+        """ "teilte das Unternehmen am Dienstag mit", "wies darauf hin, dass": the separated particle is the
+        last word of the verb's clause."""
+        for j in range(verb + 1, min(len(self.doc), verb + MAX_PARTICLE_DISTANCE) + 1):
+            end = j == len(self.doc) or self.doc[j].text in _INNER_CLAUSE_END or j in self.mark_tokens
+            if end or "\n" in self.doc[j].text:
+                return j - 1 > verb and self.doc[j - 1].lower_ in particles
+        return False
 
     def _cue_word(self, i: int) -> str | None:
         token = self.doc[i]
@@ -827,19 +1013,37 @@ class _DocQuotes:
     def _speaker_of(self, cue: int, start: int, end: int) -> Mention | None:
         """The subject of a cue verb: from the parse, else right after it, else the first one before it."""
         if self.parsed:
+            start = max(
+                start, self._paragraph_start(cue)
+            )  # a headline run into the first sentence: no subject
             verb = self.doc[cue]
             while not any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children) and verb.dep_ == "conj":
                 verb = verb.head
-            subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
-            apposition = next((c for c in subject.children if c.dep_ == "appos"), None) if subject else None
-            if apposition is not None:  # "the company's head of security, Omar Haddad, told"
-                found = self._candidate(apposition.left_edge.i, limit=apposition.i + 1, head=apposition.i)
-                if found is not None and found.kind == "named":
+            # A model that does not split sentences at paragraph breaks may find the subject in a headline.
+            subjects = [c for c in verb.children if c.dep_ == "nsubj" and c.i >= start]
+            for subject in subjects:  # "the company's head of security, Omar Haddad, told"
+                apposition = next((c for c in subject.children if c.dep_ == "appos"), None)
+                if apposition is not None:
+                    first = max(apposition.left_edge.i, start)
+                    found = self._candidate(first, limit=apposition.i + 1, head=apposition.i)
+                    if found is not None and found.kind == "named":
+                        return found
+            for subject in reversed(subjects):  # the nearest first: "co", "-", "maintainer" are all subjects
+                found = self._named_member_of(subject) if _is_common_noun(subject) else None
+                if found is None:
+                    found = self._candidate(
+                        max(subject.left_edge.i, start), limit=subject.i + 1, head=subject.i
+                    )
+                if found is not None:
                     return found
+            if subjects and self.lang == "en":
+                return None
+        if self.doc[cue].lower_ in self.lex.hearsay:
+            return self._hearsay_source(cue, end)
+        if not self.parsed:
+            subject = self._fronted_subject(start, cue)
             if subject is not None:
-                found = self._candidate(subject.left_edge.i, limit=subject.i + 1, head=subject.i)
-                if found is not None or self.lang == "en":
-                    return found
+                return subject
         plural = self.doc[cue].lower_.endswith("en")
         i = cue + 1
         while i < min(end, cue + 1 + MAX_SPEAKER_DISTANCE):
@@ -851,6 +1055,9 @@ class _DocQuotes:
                 i = self._skip_name(medium_end)
                 continue
             found = self._candidate(i, limit=end, plural=plural)
+            if found is not None and self.parsed and self._addressee_of(found, cue):
+                i = found.end  # "… ," chief executive Simon Marsh told the Financial Times."
+                continue
             if found is not None:
                 return found
             i += 1
@@ -864,7 +1071,10 @@ class _DocQuotes:
             if medium_end is not None:
                 i = self._skip_name(medium_end)
                 continue
-            found = self._candidate(i, limit=cue, plural=plural)
+            found = None
+            if self.parsed and _is_common_noun(self.doc[i]):  # "Maintainers of Pyxis" outside the parse
+                found = self._named_member_of(self.doc[i])
+            found = found or self._candidate(i, limit=cue, plural=plural)
             if found is not None:
                 if found.label == PERSON and found.kind == "named":
                     return found
@@ -875,6 +1085,94 @@ class _DocQuotes:
             i += 1
         return best
 
+    def _hearsay_source(self, cue: int, end: int) -> Mention | None:
+        """ "hieß es aus Ermittlerkreisen", "hieß es in einer Mitteilung des Konzerns": the source after a
+        marker; plain "hieß es" has no speaker."""
+        for k in range(cue + 1, min(end, cue + MAX_SOURCE_DISTANCE)):
+            if self.doc[k].is_punct or k in self.mark_tokens:
+                return None
+            if self.doc[k].lower_ in self.lex.source_markers:
+                found = self._candidate(k + 1, limit=end) or self._article_noun(k + 2, end)
+                if found is not None:
+                    return found
+        return None
+
+    def _fronted_subject(self, start: int, cue: int) -> Mention | None:
+        """German V2: a speaker phrase opening the clause right before the finite cue verb is its subject
+        ("Der Vizepräsident für Digitalisierung, Emre Kalaycıoğlu, sagte der Rheinischen Post"), so a
+        dative after the verb is not. A name between commas before the verb is the phrase's apposition."""
+        while start < cue and (self.doc[start].is_punct or start in self.mark_tokens):
+            start += 1
+        found = self._candidate(start, limit=cue)
+        if found is None or found.start != start:
+            return None
+        commas = [k for k in range(found.end, cue) if self.doc[k].text == ","]
+        if not commas:
+            return found
+        if len(commas) == 2 and commas[1] == cue - 1:
+            for k in range(commas[0] + 1, commas[1]):  # past an honorific: ", Dr. Sabine Krüger,"
+                named = self._candidate(k, limit=commas[1])
+                if named is not None and named.kind == "named" and named.label == PERSON:
+                    return named
+            return found
+        return None
+
+    def _addressee_of(self, mention: Mention, cue: int) -> bool:
+        """Whether the phrase is the object of the cue verb (whom it was told), not its subject."""
+        head = self.doc[mention.end - 1]
+        return head.head.i == cue and head.dep_ in ("dobj", "dative")
+
+    def _according_member(self, speaker_start: int) -> Mention | None:
+        """ "according to researchers at Quartz Threat Labs", "according to a report by Vantage Point"."""
+        if not self.parsed or speaker_start < 1:
+            return None
+        head = next((c for c in self.doc[speaker_start - 1].children if c.dep_ == "pobj"), None)
+        return self._named_member_of(head) if head is not None and _is_common_noun(head) else None
+
+    def _paragraph_start(self, i: int) -> int:
+        """The first token of the paragraph holding token i."""
+        newline = self.text.rfind("\n", 0, self.doc[i].idx)
+        return self._token_at(newline + 1) if newline >= 0 else 0
+
+    def _named_member_of(self, head: Token) -> Mention | None:
+        """People named by their organisation ("maintainers of Pyxis", "researchers at Quartz Threat Labs",
+        "a report published by Vantage Point Research"): the first organisation, or name, in the phrase
+        the head noun governs through of/at/from/by."""
+        if not self.parsed or head.i in self.titles or head.i in self.ent_at:
+            return None
+        frontier = [head]
+        for _ in range(MAX_MEMBER_DEPTH):
+            following = []
+            for token in frontier:
+                for child in token.children:
+                    if child.dep_ in ("acl", "relcl"):  # "a report published by …"
+                        following.append(child)
+                    if child.dep_ not in ("prep", "agent") or child.lower_ not in MEMBER_PREPOSITIONS:
+                        continue
+                    for obj in child.children:
+                        if obj.dep_ == "pobj" and obj.i not in self.quoted_tokens:
+                            found = self._organisation_at(obj)
+                            if found is not None:
+                                return found
+                            following.append(obj)
+            frontier = following
+        return None
+
+    def _organisation_at(self, token: Token) -> Mention | None:
+        """The organisation a noun phrase's head names: an ORG (or product, place) entity or a proper noun."""
+        ent = self.ent_at.get(token.i)
+        if ent is not None:
+            if ent.label_ in (GROUP, *SPEAKING_AS_GROUP):
+                return Mention("named", ent.start, ent.end, GROUP, _entity_speaker(ent))
+            return None
+        if token.pos_ != "PROPN":
+            return None
+        first = token.left_edge.i
+        while first < token.i and self.doc[first].pos_ != "PROPN":
+            first += 1
+        written = self.doc[first : token.i + 1].text
+        return Mention("named", first, token.i + 1, GROUP, Speaker(written, written, None))
+
     def _candidate(self, i: int, limit: int, head: int | None = None, plural: bool = False) -> Mention | None:
         """A speaker phrase starting at token i: an entity, a pronoun, a role noun phrase, a bare name."""
         if i >= limit or i >= len(self.doc):
@@ -884,8 +1182,26 @@ class _DocQuotes:
         head_ent = self.ent_at.get(head) if head is not None else None
         if head_ent is not None and head_ent.label_ == PERSON:  # "Microsoft's chief Sherrod DeGrippo"
             return Mention("named", head_ent.start, head_ent.end, PERSON, _entity_speaker(head_ent))
-        if head_ent is not None and head_ent.label_ in SPEAKING_AS_GROUP and head_ent.start == i:
-            # The subject of "said" tagged as a product or place speaks for an organisation: "GitHub said".
+        # "Laut dem Landeskriminalamt Baden-Württemberg"; "the Microsoft spokesperson" is a role noun phrase.
+        after_article = self.ent_at.get(i + 1) if head is None and token.lower_ in lex.determiners else None
+        if (
+            after_article is not None
+            and after_article.start == i + 1
+            and after_article.label_ in (PERSON, GROUP)
+            and after_article.end <= limit
+            and after_article.end not in self.titles
+        ):
+            return Mention(
+                "named", i, after_article.end, after_article.label_, _entity_speaker(after_article)
+            )
+        first = i  # past determiners: "The Open Source Security Foundation said"
+        while head_ent is not None and first < head_ent.start and doc[first].lower_ in lex.determiners:
+            first += 1
+        # A name heading the subject phrase after descriptive words: "Regional carrier Skyhaven confirmed".
+        heads_phrase = head_ent is not None and self.parsed and head == head_ent.end - 1
+        # Also when tagged as a product or place, the subject of "said" speaks for an organisation.
+        speaks_as_group = head_ent is not None and head_ent.label_ in (GROUP, *SPEAKING_AS_GROUP)
+        if speaks_as_group and (head_ent.start == first or heads_phrase):
             return Mention("named", head_ent.start, head_ent.end, GROUP, _entity_speaker(head_ent))
         ent = self.ent_at.get(i)
         if ent is not None and ent.start == i and ent.label_ in (GROUP, *SPEAKING_AS_GROUP):
@@ -900,8 +1216,19 @@ class _DocQuotes:
         if token.lower_ in lex.group_pronouns:
             return Mention("pronoun", i, i + 1, GROUP)
         j = i  # past a determiner and adjectives: "der zuständige Sprecher", "the company"
-        while j < min(limit, i + 4) and j not in self.titles and doc[j].lower_ not in lex.group_nouns:
-            if not (doc[j].lower_ in lex.determiners or (j > i and doc[j].is_lower and doc[j].is_alpha)):
+        while j < min(limit, i + 4) and j not in self.titles and self._group_noun(j) is None:
+            # Determiners, adjectives, and capitalised words of a title: "Deputy Minister Farida Nazarova"
+            title_word = (
+                doc[j].is_title
+                and doc[j].is_alpha
+                and j not in self.ent_at
+                and (j + 1 in self.titles or j + 2 in self.titles)
+            )
+            if not (
+                doc[j].lower_ in lex.determiners
+                or (j > i and doc[j].is_lower and doc[j].is_alpha)
+                or title_word
+            ):
                 break
             j += 1
         if j < limit:
@@ -915,26 +1242,47 @@ class _DocQuotes:
             owner_speaks = owner is not None and owner.label_ in (GROUP, *SPEAKING_AS_GROUP)
             if owner_speaks and owner.start == j and owner.end in self.titles:
                 return self._role(i, self.titles[owner.end], employer=_entity_speaker(owner).canonical)
-            if doc[j].lower_ in lex.group_nouns and (j > i or head is not None):
+            if self._group_noun(j) is not None and (j > i or head is not None):
                 return Mention("pronoun", i, j + 1, GROUP)
         return self._bare_name(i, limit, head)
 
     def _role(self, start: int, title: Title, employer: str | None) -> Mention:
         end = title.end
         if employer is None:  # "der Sprecher von Microsoft", "a spokesperson for Amazon"
-            for j in range(title.end, min(title.end + 3, len(self.doc))):
+            for j in range(title.end, min(title.end + 4, len(self.doc))):
                 ent = self.ent_at.get(j)
                 if ent is not None and ent.label_ == GROUP:
                     employer, end = _entity_speaker(ent).canonical, ent.end
                     break
-                if j > title.end and _looks_like_name(self.doc[j]) and self.doc[j - 1].is_lower:
+                if self.doc[j - 1].lower_ in LOCATIVE or (ent is not None and ent.label_ == "LOC"):
+                    break  # "a security researcher in Singapore"
+                if self._medium_marker_end(j) is not None:
+                    break  # "ein Sprecher auf Anfrage"
+                noun = self._group_noun(j)
+                if noun is not None and self.doc[j - 1].lower_ in self.lex.determiners:
+                    # "ein Sprecher des Unternehmens", "der Behörde": the organisation in focus
+                    target = self._most_recent(start, GROUP, noun)
+                    employer, end = (target.canonical if target else None), j + 1
+                    break
+                after_article = self.doc[j - 1].lower_ in self.lex.determiners  # "des Autobauers": a noun
+                if (
+                    j > title.end
+                    and _looks_like_name(self.doc[j])
+                    and self.doc[j - 1].is_lower
+                    and not after_article
+                ):
                     name_end = j  # "ein Sprecher von Palisade", an organisation no entity covers
                     while name_end < len(self.doc) and _looks_like_name(self.doc[name_end]):
                         name_end += 1
                     employer, end = self.doc[j:name_end].text, name_end
                     break
-                if not (self.doc[j].is_lower or self.doc[j].is_punct) or self.doc[j].text == ",":
+                if (
+                    not (self.doc[j].is_lower or self.doc[j].is_punct or after_article)
+                    or self.doc[j].text == ","
+                ):
                     break
+                if self.parsed and self.doc[j].pos_ in ("VERB", "AUX"):
+                    break  # "A Corvex spokesman told The Record": whom it was told
         return Mention("role", start, end, PERSON, None, role=title.role, employer=employer)
 
     def _bare_name(self, i: int, limit: int, head: int | None) -> Mention | None:
@@ -975,8 +1323,16 @@ class _DocQuotes:
             if not (next_to_cue or after_title) and (" " in written or self._full_name(written) == written):
                 return None
         written = doc[first:last].text
+        tagged = self.tagged_names.get(written) if self.parsed else None
+        if tagged is not None:  # "Corvex said": the name NER tagged elsewhere in the Doc
+            return Mention(
+                "named", first, last, tagged.label_, replace(_entity_speaker(tagged), text=written)
+            )
         canonical = self._full_name(written) if " " not in written else written
-        return Mention("named", first, last, PERSON, Speaker(written, canonical, None))
+        # "Telecom operator Bluewave", "the maker Quillon": a name after an organisation noun is one.
+        after_group_noun = self.parsed and first > 0 and doc[first - 1].lower_ in self.lex.group_nouns
+        label = GROUP if after_group_noun else PERSON
+        return Mention("named", first, last, label, Speaker(written, canonical, None))
 
     def _full_name(self, written: str) -> str:
         """ "Moses" -> "CJ Moses": a PER canonical or a run of capitalised words ending with the name."""
@@ -991,7 +1347,7 @@ class _DocQuotes:
 
     def _candidate_ending_at(self, end: int, start: int) -> Mention | None:
         """The speaker phrase right before "zufolge": "Microsoft zufolge", "dem Unternehmen zufolge"."""
-        for i in range(end - 1, max(start, end - 5) - 1, -1):
+        for i in range(max(start, end - 5), end):  # the longest: "Einem Sprecher des Autobauers Velmora"
             found = self._candidate(i, limit=end)
             if found is not None and found.end == end:
                 return found
@@ -1029,6 +1385,7 @@ class _DocQuotes:
                 j += 1
             ent = self.ent_at.get(j)
             if ent is not None and ent.start == j and ent.label_ not in ("LOC",):
+                self.media.add(ent.start)
                 return ent._.canonical or ent.text
             name_end = j
             while name_end < end and _looks_like_name(self.doc[name_end]) and not self._is_cue(name_end):
@@ -1037,34 +1394,118 @@ class _DocQuotes:
                 return self.doc[j:name_end].text
         return None
 
+    def _remember(self, mention: Mention, speaker: Speaker) -> None:
+        """A resolved pronoun or role noun is the latest mention of its speaker: "a spokeswoman said …
+        She said …" refers on through it."""
+        label = PERSON if mention.kind == "role" else mention.label
+        # An organisation noun is kept in the role slot: "the agency" is no antecedent of "the company".
+        noun = self.doc[mention.end - 1].lower_ if mention.end - mention.start > 1 else None
+        role = mention.role if mention.kind == "role" else noun
+        at = bisect_right([m[0] for m in self.mentions], mention.start)
+        self.mentions.insert(at, (mention.start, label, speaker, role))
+        self.remembered.add(mention.start)
+
     def _resolve(self, mention: Mention) -> Speaker | None:
         if mention.kind == "named":
             return mention.speaker
         text = self.doc[mention.start : mention.end].text
         if mention.kind == "role":
             family = next((f for f in ROLE_FAMILIES if mention.role in f), {mention.role})
+            paragraph = self._paragraph_start(mention.start)
             for start, label, speaker, role in reversed(self.mentions):
+                if not self.parsed and start in self.remembered and self._paragraph_start(start) != paragraph:
+                    continue  # German "so der Sprecher": an unnamed spokesperson of this paragraph only
                 same_employer = mention.employer is None or _same_org(speaker, mention.employer, self.doc)
                 if start < mention.start and label == PERSON and role in family and same_employer:
                     return Speaker(text, speaker.canonical, speaker.kb_id)
+            later = self._named_later(mention)
+            if later is not None:
+                return Speaker(text, later.canonical, later.kb_id)
             if mention.employer:
                 return Speaker(text, mention.employer, None)
+            if mention.role in ORGANISATION_VOICES and (self.parsed or self._company_compound(mention)):
+                # "a spokeswoman said", "ein Unternehmenssprecher": for the organisation in focus
+                target = self._most_recent(mention.start, GROUP)
+                return Speaker(text, target.canonical, target.kb_id) if target else None
             return None
-        target = self._most_recent(mention.start, mention.label)
+        noun = self.doc[mention.end - 1].lower_ if mention.end - mention.start > 1 else None
+        gender = PRONOUN_GENDERS.get(text.lower()) if self.parsed else None
+        target = self._most_recent(mention.start, mention.label, noun, gender)
         return Speaker(text, target.canonical, target.kb_id) if target else None
 
-    def _most_recent(self, before: int, label: str) -> Speaker | None:
-        """The first mention of `label` in the latest sentence that has one before token `before`."""
+    def _company_compound(self, mention: Mention) -> bool:
+        """German "ein Sprecher", "Unternehmenssprecher", "Konzernsprecherin": a plain role word or a compound
+        whose first part is an organisation noun speaks for the organisation in focus (not "IT-Sprecher", a
+        department's)."""
+        word = self.doc[mention.end - 1].lower_
+        if word in self.role_words.compound_heads:  # "ein Sprecher"; "der Sprecher" refers back instead
+            return self.doc[mention.start].lower_ in INDEFINITE
+        return any(word.startswith(noun) and len(word) > len(noun) + 3 for noun in self.lex.group_nouns)
+
+    def _group_noun(self, i: int) -> str | None:
+        """An organisation noun, also in the genitive: "Unternehmen", "des Unternehmens", "des Konzerns"."""
+        word = self.doc[i].lower_
+        for form in (word, word[:-1], word[:-2]) if self.lang == "de" else (word,):
+            if form in self.lex.group_nouns and (form == word or word.endswith("s")):
+                return form
+        return None
+
+    def _named_later(self, mention: Mention) -> Speaker | None:
+        """ "A security researcher in Singapore said … The researcher, Nguyen Thi Lan, said …": an
+        indefinite role noun names its person in a following sentence, as "the <noun>, <name>"."""
+        if self.doc[mention.start].lower_ not in INDEFINITE:
+            return None
+        noun = self.doc[mention.end - 1].lower_
+        sentence = self.doc[mention.start].sent
+        last = sentence.end
+        for _ in range(MAX_CATAPHORA_SENTENCES):
+            if last < len(self.doc):
+                last = self.doc[last].sent.end
+        for k in range(mention.end, min(last, len(self.doc) - 1)):
+            if self.doc[k].lower_ != noun or self.doc[k - 1].lower_ not in DEFINITE:
+                continue
+            j = k + 1 if self.doc[k + 1].text != "," else k + 2
+            ent = self.ent_at.get(j)
+            if ent is not None and ent.start == j and ent.label_ == PERSON:
+                return _entity_speaker(ent)
+        return None
+
+    def _most_recent(
+        self, before: int, label: str, noun: str | None = None, gender: str | None = None
+    ) -> Speaker | None:
+        """The first mention of `label` in the latest sentence (of a paragraph) that has one before token
+        `before`; outlets spoken to are not candidates. With a noun ("the bank", "the agency"), the latest
+        organisation whose name ends in it comes first ("Northgate Bank")."""
         latest: tuple[int, Speaker] | None = None
-        for start, mention_label, speaker, _ in self.mentions:
+        named_by_noun: Speaker | None = None
+        for start, mention_label, speaker, role in self.mentions:
             if start >= before:
                 break
-            if mention_label != label:
+            if mention_label != label or (gender and self._other_gender(speaker, gender)):
                 continue
             sentence = self.doc[start].sent.start
+            if self.parsed:  # English only so far (dev2); the German pipeline keeps the earlier behaviour
+                if start in self.media or (label == GROUP and role not in (None, noun) and noun is not None):
+                    continue
+                if noun and (speaker.canonical or "").lower().endswith(" " + noun):
+                    named_by_noun = speaker
+                sentence = max(sentence, self._paragraph_start(start))
+            elif (
+                noun
+                and mention_label == GROUP
+                and any(w.endswith(noun) for w in (speaker.canonical or "").lower().split())
+            ):  # German compounds: "die Bank" -> "Mainfurter Volksbank", "die Hochschule" -> "Hochschule …"
+                named_by_noun = speaker
             if latest is None or sentence != latest[0]:
                 latest = (sentence, speaker)
+        if named_by_noun is not None:
+            return named_by_noun
         return latest[1] if latest else None
+
+    def _other_gender(self, speaker: Speaker, gender: str) -> bool:
+        """ "she" after "Simon Marsh": a first name of the other sex rules the person out."""
+        first = (speaker.canonical or speaker.text).split()[0]
+        return self.given_names.gender(first) in ({FEMALE, MALE} - {gender})
 
     def _token_at(self, char: int) -> int:
         return max(0, bisect_right(self.starts, char) - 1)
@@ -1080,6 +1521,22 @@ def _same_org(person: Speaker, employer: str, doc: Doc) -> bool:
         if ent.label_ == PERSON and (ent._.canonical or ent.text) == person.canonical:
             return ent._.employer in (None, employer)
     return True
+
+
+def _headline_end(text: str) -> int:
+    """Where a headline ends: a first line without closing punctuation, followed by more text. A parser
+    that does not split sentences at line breaks runs it into the first sentence, so its verbs are no cues
+    ("Insurer says member data stolen\n\nHalvard Mutual said …")."""
+    first_line, newline, rest = text.partition("\n")
+    line = first_line.strip()
+    if not newline or not rest.strip() or not line or line[-1] in ".!?:;\"”“»«'’":
+        return 0
+    return len(first_line)
+
+
+def _is_common_noun(token: Token) -> bool:
+    """A noun naming people or things, also when capitalised at a sentence start ("Maintainers of Pyxis")."""
+    return token.pos_ == "NOUN" or token.tag_ == "NNPS"
 
 
 def _looks_like_name(token: Token) -> bool:

@@ -48,6 +48,30 @@ MAX_GAP_TOKENS = 5
 MIN_COMPOUND_STEM = 4  # "Abteilungsleiter" is a title, "Begleiter" is not
 
 
+GIVEN_NAMES_PATH = Path(__file__).resolve().parent / "data" / "given_names.json"
+FEMALE, MALE, EITHER = "female", "male", "either"
+
+
+@dataclass(frozen=True)
+class GivenNames:
+    """First names with their usual sex (US 1990 census lists, see the file's `source`): evidence that a
+    name is a person's ("Ana Costa" tagged ORG) and which of he/she can refer to them."""
+
+    genders: dict[str, str]  # title-case name -> FEMALE, MALE or EITHER
+
+    @classmethod
+    def load(cls, path: Path = GIVEN_NAMES_PATH) -> GivenNames:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls({name: gender for gender in (FEMALE, MALE, EITHER) for name in data[gender]})
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"given-name list {path} is unreadable: {type(exc).__name__}: {exc}") from None
+
+    def gender(self, word: str) -> str | None:
+        """The sex a first name usually goes with; None when the word is no listed first name."""
+        return self.genders.get(word[:1].upper() + word[1:].lower()) if word[:1].isupper() else None
+
+
 @dataclass(frozen=True)
 class RoleLexicon:
     roles: dict[str, str]  # lower-cased surface form -> normalised role

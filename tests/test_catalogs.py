@@ -243,6 +243,37 @@ def test_written_catalog_loads_and_resolves(mini):
     assert (folder / "NOTICE.md").exists()
 
 
+def test_refresh_keeps_other_recipes_notices(tmp_path):
+    # The controls recipe writes NOTICE-controls.md into the same folder; a refresh must not lose it.
+    controls_notice = tmp_path / "NOTICE-controls.md"
+    controls_notice.write_text(
+        "# Control catalog sources\n\nNIST SP 800-53, public domain.\n", encoding="utf-8"
+    )
+    (tmp_path / "NOTICE.md").write_text("an older notice\n", encoding="utf-8")
+    catalog = build_catalog(
+        FIXTURES / "attack-mini.json",
+        FIXTURES / "microsoft-mini.json",
+        products_path=FIXTURES / "products-mini.json",
+        organisations_path=FIXTURES / "organisations-mini.json",
+        common_words=COMMON,
+    )
+    write_catalog(catalog, tmp_path)
+    write_catalog(catalog, tmp_path)  # a second refresh changes nothing either
+    assert controls_notice.read_text(encoding="utf-8") == (
+        "# Control catalog sources\n\nNIST SP 800-53, public domain.\n"
+    )
+    notice = (tmp_path / "NOTICE.md").read_text(encoding="utf-8")
+    assert "an older notice" not in notice and "The MITRE Corporation" in notice
+    assert "NOTICE-controls.md" in notice
+
+
+def test_shipped_control_catalogs_have_their_own_notice():
+    notice = (SHIPPED_DIR / "NOTICE-controls.md").read_text(encoding="utf-8")
+    assert "nist80053-rev5.json" in notice and "public domain" in notice
+    assert "attack-mitigations.json" in notice and "The MITRE Corporation" in notice
+    assert "NOTICE-controls.md" in (SHIPPED_DIR / "NOTICE.md").read_text(encoding="utf-8")
+
+
 def test_build_carries_the_shipped_organisations_by_default(tmp_path):
     catalog = build_catalog(
         FIXTURES / "attack-mini.json", FIXTURES / "microsoft-mini.json", common_words=COMMON

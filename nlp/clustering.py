@@ -1,0 +1,463 @@
+"""Articles into incidents: features, the learned article-to-incident score, online clustering with
+refinement, and the run over the store (`brief cluster`).
+
+An article is scored against an incident (the running sums of its members) on nine features: dense
+cross-lingual similarity of title, lead and body; TF-IDF similarity of terms; the share of the article's
+canonical entities the incident has and of the incident's entity mass the article covers; the time
+between their dates (published and mentioned); and two flags for "no entities" and "no dates". A
+logistic regression over these (models/clustering/weights.json, with how it was trained) gives the
+probability that the article belongs to the incident. Each article joins the most probable of the
+incidents nearest in an approximate nearest-neighbour index, or opens its own. Refinement merges
+incidents that converged and detaches members that drifted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from importlib.resources import files
+from pathlib import Path
+
+import hnswlib
+import numpy as np
+from spacy.lang.de.stop_words import STOP_WORDS as DE_STOP
+from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
+from spacy.lang.fr.stop_words import STOP_WORDS as FR_STOP
+
+from incident_brief.errors import ModelError
+
+FEATURES = (
+    "dense_title",
+    "dense_lead",
+    "dense_body",
+    "lexical",
+    "entity_overlap",
+    "entity_jaccard",
+    "entity_missing",
+    "time",
+    "time_missing",
+)
+LEAD_CHARS = 600
+MAX_TERMS = 300  # the article's most frequent terms: all of a news article's, bounded for a 1 MB page
+ENTITY_TERM_WEIGHT = 2  # an entity id counts as a term occurring this often
+TIME_SCALE_DAYS = 7.0  # time feature: exp(-days / scale) between the closest dates
+REASSIGN_MARGIN = 0.1  # a member moves to another incident only if that one is this much more probable
+REINDEX_COSINE = 0.995  # an incident is re-indexed when its centroid moved further than this
+MEMBER_SAMPLE = 8  # members an article is compared with per candidate incident
+MERGE_SAMPLE = 5  # members of each side compared when two incidents might merge
+MERGE_NEIGHBOURS = 5  # incidents refinement considers for a touched incident or a member it re-scores
+_STOP_WORDS = frozenset(EN_STOP | DE_STOP | FR_STOP)
+_TOKEN = re.compile(r"[^\W\d_][\w'-]{2,}|\d{4}")  # words of 3+ characters, and years
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The learned score: logistic regression over FEATURES, and the decision thresholds."""
+
+    coefficients: tuple[float, ...]
+    intercept: float
+    threshold: float  # an article joins its best incident at this probability or above
+    merge_threshold: float  # two incidents merge at this probability or above
+    split_threshold: float  # a member whose leave-one-out probability falls below this is detached
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Weights:
+        source = Path(path) if path else files("incident_brief") / "models" / "clustering" / "weights.json"
+        try:
+            data = json.loads(source.read_text(encoding="utf-8"))
+            if tuple(data["features"]) != FEATURES:
+                raise ValueError(f"features {data['features']} are not {list(FEATURES)}")
+            return cls(
+                tuple(float(c) for c in data["coefficients"]),
+                float(data["intercept"]),
+                float(data["threshold"]),
+                float(data["merge_threshold"]),
+                float(data["split_threshold"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(
+                f"{source}: not usable clustering weights ({exc}); reinstall incident-brief or "
+                "write new ones with benchmarks/clustering_ecb.py --write-weights"
+            ) from None
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(features @ np.asarray(self.coefficients) + self.intercept)))
+
+
+@dataclass
+class ArticleFeatures:
+    """What clustering knows of one article (stored in article_features)."""
+
+    id: int
+    vectors: np.ndarray  # (3, dimension): title, lead, body; L2-normalised
+    terms: dict[str, float]  # TF-IDF weights, L2-normalised
+    entities: frozenset[str]
+    dates: np.ndarray  # day ordinals, sorted
+    key: str = ""  # the article's url_key: seeds the id of an incident it founds
+    title: str = ""
+    published: str | None = None
+    language: str | None = None
+    duplicate_of: int | None = None
+    analysed: bool = True  # False: no analysis yet, so no entities and no mentioned dates
+
+
+@dataclass
+class Incident:
+    """An incident: its members and the sum of their vectors (its centroid in the index)."""
+
+    id: str
+    members: list[int] = field(default_factory=list)
+    vector_sum: np.ndarray | None = None
+    lock: str | None = None  # an analyst fixed some members to this id
+
+    def add(self, article: ArticleFeatures, sign: int = 1) -> None:
+        if sign > 0:
+            self.members.append(article.id)
+        else:
+            self.members.remove(article.id)
+        vectors = article.vectors.astype(np.float32) * sign
+        self.vector_sum = vectors if self.vector_sum is None else self.vector_sum + vectors
+
+    def centroid(self) -> np.ndarray:
+        """One unit vector for the nearest-neighbour index: the mean of title, lead and body."""
+        vector = self.vector_sum.sum(axis=0)
+        return vector / max(float(np.linalg.norm(vector)), 1e-12)
+
+    def sample(self, exclude: int | None = None) -> list[int]:
+        """Up to MEMBER_SAMPLE members, evenly spread over the incident's history, newest included: an
+        article is scored against these, so the cost stays flat however large the incident grows."""
+        members = [m for m in self.members if m != exclude]
+        if len(members) <= MEMBER_SAMPLE:
+            return members
+        step = len(members) / MEMBER_SAMPLE
+        return [members[len(members) - 1 - int(k * step)] for k in range(MEMBER_SAMPLE)]
+
+
+def pair_features(a: ArticleFeatures, b: ArticleFeatures) -> np.ndarray:
+    """FEATURES of two articles (symmetric)."""
+    dense = np.einsum("ij,ij->i", a.vectors, b.vectors, dtype=np.float32)
+    small, large = (a.terms, b.terms) if len(a.terms) <= len(b.terms) else (b.terms, a.terms)
+    lexical = sum(w * large[t] for t, w in small.items() if t in large)
+    overlap = jaccard = 0.0
+    entity_missing = 1.0
+    if a.entities and b.entities:
+        entity_missing = 0.0
+        shared = len(a.entities & b.entities)
+        overlap = shared / min(len(a.entities), len(b.entities))
+        jaccard = shared / len(a.entities | b.entities)
+    time, time_missing = 0.0, 1.0
+    if len(a.dates) and len(b.dates):
+        days = int(np.min(np.abs(a.dates[:, None] - b.dates[None, :])))
+        time, time_missing = math.exp(-days / TIME_SCALE_DAYS), 0.0
+    return np.array([*dense, lexical, overlap, jaccard, entity_missing, time, time_missing], dtype=np.float64)
+
+
+class Clusterer:
+    """Online clustering over articles in arrival order, with locks (analyst decisions) respected.
+
+    `locks` maps article ids to the incident id an analyst fixed them to. Ids of new incidents come from
+    `new_id(article)`; an incident keeps its id as it grows, and a merge keeps the locked, else the
+    larger incident's id.
+    """
+
+    def __init__(
+        self,
+        weights: Weights,
+        *,
+        dimension: int,
+        candidates: int = 5,
+        locks: dict[int, str] | None = None,
+        new_id: Callable[[ArticleFeatures, set[str]], str] | None = None,
+    ) -> None:
+        self.weights = weights
+        self.candidates = candidates
+        self.locks = dict(locks or {})
+        self.new_id = new_id or default_incident_id
+        self.articles: dict[int, ArticleFeatures] = {}
+        self.incidents: dict[str, Incident] = {}
+        self.assignment: dict[int, str] = {}
+        self.followers: dict[int, list[int]] = {}  # original -> duplicates that follow it
+        self._labels: dict[str, int] = {}
+        self._by_label: dict[int, str] = {}
+        self._next_label = 0
+        self._indexed: dict[str, np.ndarray] = {}  # the centroid each incident is indexed under
+        self._recent: set[str] = set()  # incidents a refinement step created or grew
+        self._index = hnswlib.Index(space="ip", dim=dimension)
+        self._index.init_index(max_elements=1024, ef_construction=100, M=16)
+        self._index.set_ef(max(64, 2 * candidates))
+
+    # Building
+
+    def restore(self, articles: Iterable[tuple[ArticleFeatures, str]]) -> None:
+        """Put articles back where an earlier run placed them (no scoring), indexing each incident once."""
+        for article, incident_id in articles:
+            self._place(article, incident_id, index=False)
+        for incident in self.incidents.values():
+            self._index_incident(incident, force=True)
+
+    def add(self, article: ArticleFeatures) -> str:
+        """Assign a new article; returns its incident id."""
+        original = article.duplicate_of
+        if original is not None and original in self.assignment and article.id not in self.locks:
+            self.articles[article.id] = article
+            self.followers.setdefault(original, []).append(article.id)
+            self.assignment[article.id] = self.assignment[original]
+            return self.assignment[article.id]
+        if article.id in self.locks:
+            return self._place(article, self.locks[article.id])
+        best, probability = self.best_incident(article)
+        if best is not None and probability >= self.weights.threshold:
+            return self._place(article, best)
+        return self._place(article, None)
+
+    def best_incident(
+        self, article: ArticleFeatures, exclude: str | None = None, k: int | None = None
+    ) -> tuple[str | None, float]:
+        nearest = self.nearest(article.vectors.mean(axis=0), (k or self.candidates) + 1)
+        candidates = [c for c in nearest if c != exclude]
+        if not candidates:
+            return None, 0.0
+        probabilities = [self.linkage([article], self.incidents[c].sample()) for c in candidates]
+        best = int(np.argmax(probabilities))
+        return candidates[best], probabilities[best]
+
+    def linkage(self, articles: list[ArticleFeatures], members: list[int]) -> float:
+        """Average linkage: the mean pairwise probability between the articles and the members."""
+        if not members or not articles:
+            return 0.0
+        rows = [pair_features(a, self.articles[m]) for a in articles for m in members]
+        return float(self.weights.probability(np.vstack(rows)).mean())
+
+    def nearest(self, vector: np.ndarray, k: int) -> list[str]:
+        k = min(k, len(self._labels))
+        if k <= 0:
+            return []
+        norm = float(np.linalg.norm(vector))
+        labels, _ = self._index.knn_query(vector / max(norm, 1e-12), k=k)
+        return [self._by_label[int(label)] for label in labels[0] if int(label) in self._by_label]
+
+    def _place(self, article: ArticleFeatures, incident_id: str | None, index: bool = True) -> str:
+        if incident_id is None:
+            incident_id = self.new_id(article, set(self.incidents))
+        incident = self.incidents.get(incident_id)
+        if incident is None:
+            incident = self.incidents[incident_id] = Incident(incident_id)
+        if self.locks.get(article.id) == incident_id:
+            incident.lock = incident_id
+        self.articles[article.id] = article
+        incident.add(article)
+        self.assignment[article.id] = incident_id
+        if index:
+            self._index_incident(incident)
+        return incident_id
+
+    def _index_incident(self, incident: Incident, force: bool = False) -> None:
+        """(Re-)index an incident's centroid; a grown incident only once its centroid has moved, since
+        updating an element of the graph costs about a millisecond."""
+        label = self._labels.get(incident.id)
+        centroid = incident.centroid()
+        if label is not None and not force and float(centroid @ self._indexed[incident.id]) >= REINDEX_COSINE:
+            return
+        self._indexed[incident.id] = centroid
+        if label is None:
+            label = self._next_label
+            self._next_label += 1
+            if label >= self._index.get_max_elements():
+                self._index.resize_index(2 * self._index.get_max_elements())
+            self._labels[incident.id] = label
+            self._by_label[label] = incident.id
+        self._index.add_items(centroid[None, :].astype(np.float32), [label])
+
+    def _drop_incident(self, incident_id: str) -> None:
+        label = self._labels.pop(incident_id)
+        del self._indexed[incident_id]
+        del self._by_label[label]
+        self._index.mark_deleted(label)
+        del self.incidents[incident_id]
+
+    def _move(self, article_id: int, target: str | None) -> str:
+        """Move an article (and the duplicates following it) into `target`, or a new incident."""
+        article = self.articles[article_id]
+        source = self.incidents[self.assignment[article_id]]
+        source.add(article, -1)
+        if not source.members:
+            self._drop_incident(source.id)
+        else:
+            self._index_incident(source)
+        new = self._place(article, target)
+        for follower in self.followers.get(article_id, []):
+            self.assignment[follower] = new
+        return new
+
+    # Refinement
+
+    def refine(self, touched: Iterable[str] | None = None, rounds: int = 2) -> int:
+        """Detach drifted members and merge converged incidents, among `touched` incidents (all when
+        None) and their neighbours; returns how many articles changed incident."""
+        changed = 0
+        scope = set(self.incidents) if touched is None else {t for t in touched if t in self.incidents}
+        for _ in range(rounds):
+            moved = self._split_drifted(scope) + self._merge_converged(scope)
+            changed += moved
+            if not moved:
+                break
+            scope = {t for t in scope if t in self.incidents} | self._recent
+        return changed
+
+    def _split_drifted(self, scope: set[str]) -> int:
+        moved = 0
+        recent: set[str] = set()
+        for incident_id in sorted(scope):
+            incident = self.incidents.get(incident_id)
+            if incident is None or len(incident.members) < 2:
+                continue
+            for article_id in list(incident.members):
+                if article_id in self.locks:
+                    continue
+                article = self.articles[article_id]
+                own = self.linkage([article], incident.sample(exclude=article_id))  # leave-one-out
+                best, probability = self.best_incident(article, exclude=incident_id, k=MERGE_NEIGHBOURS)
+                if best is not None and probability >= max(own + REASSIGN_MARGIN, self.weights.threshold):
+                    target = best  # it fits another incident clearly better
+                elif own < self.weights.split_threshold:
+                    target = None  # it fits nowhere: an incident of its own
+                else:
+                    continue
+                recent.add(self._move(article_id, target))
+                moved += 1
+                if len(incident.members) < 2:
+                    break
+        self._recent = recent
+        return moved
+
+    def _merge_converged(self, scope: set[str]) -> int:
+        moved = 0
+        sizes = {i: len(self.incidents[i].members) for i in scope if i in self.incidents}
+        for incident_id in sorted(sizes, key=sizes.get):
+            small = self.incidents.get(incident_id)
+            if small is None:
+                continue
+            # The few nearest incidents are the only plausible partners; scoring more costs time.
+            neighbours = [
+                self.incidents[other]
+                for other in self.nearest(small.centroid(), MERGE_NEIGHBOURS + 1)
+                if other != incident_id and not (small.lock and self.incidents[other].lock)
+            ]
+            if not neighbours:
+                continue
+            mine = [self.articles[m] for m in small.sample()[:MERGE_SAMPLE]]
+            probabilities = [self.linkage(mine, other.sample()[:MERGE_SAMPLE]) for other in neighbours]
+            best = int(np.argmax(probabilities))
+            if probabilities[best] < self.weights.merge_threshold:
+                continue
+            keep, gone = _survivor(small, neighbours[best])
+            for article_id in list(gone.members):
+                self._move(article_id, keep.id)
+                moved += 1
+        self._recent |= {i for i in scope if i in self.incidents}
+        return moved
+
+
+def _survivor(a: Incident, b: Incident) -> tuple[Incident, Incident]:
+    """Which id a merge keeps: the locked one, else the larger incident's, else the older id."""
+    if a.lock or b.lock:
+        return (a, b) if a.lock else (b, a)
+    if len(a.members) != len(b.members):
+        return (a, b) if len(a.members) > len(b.members) else (b, a)
+    return (a, b) if min(a.members) < min(b.members) else (b, a)
+
+
+def default_incident_id(article: ArticleFeatures, taken: set[str]) -> str:
+    """inc- and six hex digits of a hash of the founding article's URL: short, typeable, and the same
+    when a rebuild founds the incident with the same article; longer only on a collision."""
+    digest = hashlib.sha1((article.key or str(article.id)).encode("utf-8")).hexdigest()
+    for length in range(6, 41, 2):
+        candidate = f"inc-{digest[:length]}"
+        if candidate not in taken:
+            return candidate
+    raise AssertionError("sha1 collision over 40 hex digits")
+
+
+# Features of an article
+
+
+def article_terms(title: str, text: str, entities: Iterable[str] = ()) -> Counter:
+    """Term counts: lower-cased words of three or more letters that are not stop words, years, and the
+    entity ids (`ent:` and the key), which are the same in every language."""
+    words = (m.group().lower() for m in _TOKEN.finditer(f"{title}\n{text}"))
+    counts = Counter(dict(Counter(w for w in words if w not in _STOP_WORDS).most_common(MAX_TERMS)))
+    counts.update({f"ent:{key}": ENTITY_TERM_WEIGHT for key in entities})
+    return counts
+
+
+def tfidf(counts: dict[str, int], df: dict[str, int], documents: int) -> dict[str, float]:
+    weights = {
+        term: (1.0 + math.log(n)) * (math.log((documents + 1) / (df.get(term, 0) + 1)) + 1.0)
+        for term, n in counts.items()
+    }
+    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+    return {term: w / norm for term, w in weights.items()}
+
+
+def analysis_entities(analysis: dict | None) -> list[str]:
+    """Language-independent entity keys: the catalog id where there is one, else the canonical name."""
+    if not analysis:
+        return []
+    keys = {
+        (entity.get("kb_id") or (entity.get("canonical") or entity.get("text") or "")).casefold().strip()
+        for entity in analysis.get("entities", [])
+    }
+    keys |= {
+        str(actor.get("kb_id") or actor.get("name") or "").casefold() for actor in analysis.get("actors", [])
+    }
+    return sorted(k for k in keys if len(k) > 1)
+
+
+def analysis_dates(analysis: dict | None, published: str | None, today: date | None = None) -> list[str]:
+    """The publication date and the calendar dates (day or month) the article mentions; a publication
+    date in the future is not trusted."""
+    today = today or datetime.now(UTC).date()
+    found = set()
+    if published and _ISO_DAY.match(published[:10]):
+        day = _parse_day(published[:10])
+        if day is not None and day <= today + timedelta(days=1):
+            found.add(day.isoformat())
+    for mention in (analysis or {}).get("dates", []):
+        if mention.get("type") == "DATE" and isinstance(mention.get("value"), str):
+            day = _parse_day(mention["value"])
+            if day is not None:
+                found.add(day.isoformat())
+    return sorted(found)
+
+
+def _parse_day(value: str) -> date | None:
+    match = _ISO_DAY.match(value)
+    if not match:
+        return None
+    year, month, day = int(match[1]), int(match[2]), int(match[3] or 15)  # a month reads as its middle
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def day_ordinals(dates: Iterable[str]) -> np.ndarray:
+    return np.array(sorted({date.fromisoformat(d).toordinal() for d in dates}), dtype=np.int64)
+
+
+def lead_of(text: str) -> str:
+    """The first paragraphs, up to LEAD_CHARS."""
+    lead = ""
+    for paragraph in text.split("\n"):
+        if paragraph.strip():
+            lead = f"{lead}\n{paragraph}" if lead else paragraph
+            if len(lead) >= LEAD_CHARS:
+                break
+    return lead[: LEAD_CHARS * 2]

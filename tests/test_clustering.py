@@ -1,0 +1,235 @@
+import json
+import shutil
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from incident_corpus import SAME_INCIDENT, add, article, build
+
+from incident_brief.config import ClusterSettings
+from incident_brief.corpus.store import Store
+from incident_brief.errors import UsageError
+from incident_brief.nlp.clustering import (
+    ArticleFeatures,
+    Clusterer,
+    Weights,
+    analysis_dates,
+    analysis_entities,
+)
+from incident_brief.nlp.incidents import (
+    cluster_store,
+    merge_incidents,
+    move_article,
+    pin_article,
+    split_incident,
+    undo_decision,
+)
+
+SETTINGS = ClusterSettings()
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory):
+    """The five test articles stored and analysed once; tests work on copies."""
+    path = tmp_path_factory.mktemp("corpus") / "analysed.db"
+    ids = build(path)
+    return path, ids
+
+
+@pytest.fixture
+def corpus(analysed, tmp_path):
+    path, ids = analysed
+    copy = tmp_path / "brief.db"
+    shutil.copy(path, copy)
+    return copy, ids
+
+
+def incident_of(store: Store) -> dict[int, str]:
+    return store.memberships()
+
+
+def test_cross_lingual_same_incident_together_same_company_different_incident_apart(corpus):
+    path, ids = corpus
+    with Store(path) as store:
+        report = cluster_store(store, SETTINGS)
+        placed = incident_of(store)
+    assert report.clustered == 5 and report.featurized == 5 and report.without_analysis == 0
+    for german, english in SAME_INCIDENT:
+        assert placed[ids[german]] == placed[ids[english]], (german, english)
+    # Same company (Halvorsen Logistik), different incidents: ransomware in March, DDoS in May.
+    assert placed[ids["halvorsen-ransomware-de"]] != placed[ids["halvorsen-ddos-de"]]
+    assert placed[ids["kelmar-breach-en"]] not in {placed[ids[n]] for pair in SAME_INCIDENT for n in pair}
+    assert report.incidents == 3
+
+
+def copy_analyses(source, store: Store) -> None:
+    with Store(source) as analysed, store.transaction() as db:
+        for row in analysed.query(
+            "SELECT a.url_key, n.* FROM analyses n JOIN articles a ON a.id = n.article_id"
+        ):
+            target = store.article_id_for_key(row["url_key"])
+            if target is not None:
+                store.write_analysis(
+                    db, target, row["pipeline"], row["content_hash"], json.loads(row["result"])
+                )
+
+
+def test_ids_stay_stable_over_batches_and_reruns(analysed, tmp_path):
+    source, ids = analysed
+    path = tmp_path / "incremental.db"
+    first = ["halvorsen-ransomware-de", "halvorsen-ddos-en"]
+    with Store(path) as store:
+        add(store, *(article(n) for n in first))
+        assert cluster_store(store, SETTINGS).without_analysis == 2  # no analysis yet: clustered without
+        before = incident_of(store)
+        add(
+            store, *(article(n) for n in ("halvorsen-ransomware-en", "halvorsen-ddos-de", "kelmar-breach-en"))
+        )
+        copy_analyses(source, store)
+        report = cluster_store(store, SETTINGS)
+        after = incident_of(store)
+        assert report.clustered == 3 and report.featurized == 5 and report.without_analysis == 0
+        assert report.incidents == 3
+        for article_id, incident in before.items():
+            assert after[article_id] == incident  # grew, kept its id
+        again = cluster_store(store, SETTINGS)
+        assert again.clustered == 0 and again.featurized == 0 and incident_of(store) == after
+        rebuilt = cluster_store(store, SETTINGS, rebuild=True)
+        assert rebuilt.clustered == 5 and incident_of(store) == after  # the same grouping keeps its ids
+    assert all(i.startswith("inc-") and len(i) == 10 for i in after.values())
+
+
+def vector(*values: float) -> np.ndarray:
+    row = np.array(values, dtype=np.float32)
+    return np.tile(row / np.linalg.norm(row), (3, 1))
+
+
+def features(article_id: int, row: np.ndarray, entities=(), day: int = 0) -> ArticleFeatures:
+    return ArticleFeatures(
+        id=article_id,
+        vectors=row,
+        terms={"term": 1.0},
+        entities=frozenset(entities),
+        dates=np.array([738000 + day]),
+        key=f"https://news.example.org/{article_id}",
+    )
+
+
+def test_merge_keeps_the_larger_incidents_id_and_refinement_detaches_drift():
+    weights = Weights.load()
+    clusterer = Clusterer(weights, dimension=2)
+    big = [clusterer.add(features(i, vector(1, 0.05 * i), {"akira", "halvorsen"})) for i in range(1, 5)]
+    assert len(set(big)) == 1
+    # Forced apart at first (as an analyst's earlier state might leave it), then merged by refinement.
+    clusterer.restore([(features(9, vector(1, 0.1), {"akira", "halvorsen"}), "inc-small")])
+    moved = clusterer.refine()
+    assert moved == 1 and clusterer.assignment[9] == big[0] and "inc-small" not in clusterer.incidents
+    # A member that fits nowhere leaves for an incident of its own; the incident keeps its id.
+    clusterer.restore([(features(20, vector(-1, 1), {"kelmar"}, day=400), big[0])])
+    clusterer.refine([big[0]])
+    assert clusterer.assignment[20] != big[0] and clusterer.assignment[1] == big[0]
+
+
+def test_duplicates_follow_their_original_and_locks_hold():
+    weights = Weights.load()
+    original = features(1, vector(1, 0), {"akira"})
+    copy = replace(features(2, vector(-1, 1), {"kelmar"}, day=300), duplicate_of=1)
+    clusterer = Clusterer(weights, dimension=2, locks={3: "inc-analyst"})
+    home = clusterer.add(original)
+    assert clusterer.add(copy) == home  # a syndicated copy goes where its original is, whatever it says
+    assert clusterer.add(features(3, vector(1, 0), {"akira"})) == "inc-analyst"
+    clusterer.refine()
+    assert clusterer.assignment[3] == "inc-analyst"
+    assert clusterer.assignment[1] != "inc-analyst" or clusterer.incidents["inc-analyst"].lock
+
+
+def test_bad_input_empty_title_only_undated_future_identical_and_huge(tmp_path):
+    path = tmp_path / "bad.db"
+    future = (datetime.now(UTC) + timedelta(days=400)).date().isoformat()
+    base = article("halvorsen-ransomware-en")
+    with Store(path) as store:
+        ids = add(
+            store,
+            base,
+            replace(base, url="https://a.example/empty", title="", text="", content_hash="e"),
+            replace(base, url="https://a.example/title", text="", title="Akira hits Halvorsen Logistik"),
+            replace(base, url="https://a.example/undated", published=None),
+            replace(base, url="https://a.example/future", published=future),
+            replace(base, url="https://a.example/huge", text=base.text + " padding" * 130_000),
+            *(replace(base, url=f"https://mirror{n}.example/copy") for n in range(8)),
+        )
+        with store.transaction() as db:  # what collect's dedup records for identical texts
+            for n in range(8):
+                store.link_duplicate(db, ids[f"https://mirror{n}.example/copy"], ids[base.url], "exact")
+        report = cluster_store(store, SETTINGS)
+        placed = incident_of(store)
+    assert report.skipped_empty == 1 and ids["https://a.example/empty"] not in placed
+    assert len(placed) == len(ids) - 1
+    copies = {placed[ids[f"https://mirror{n}.example/copy"]] for n in range(8)}
+    assert copies == {placed[ids[base.url]]}
+    assert analysis_dates(None, future) == []  # a future publication date is not trusted
+    assert analysis_dates(None, "2025-03-04") == ["2025-03-04"]
+
+
+def test_analysis_fields_become_language_independent_keys():
+    analysis = {
+        "entities": [
+            {"text": "NOBELIUM", "label": "THREAT_ACTOR", "canonical": "APT29", "kb_id": "G0016"},
+            {"text": "Halvorsen", "label": "ORG", "canonical": "Halvorsen Logistik", "kb_id": None},
+        ],
+        "actors": [{"name": "APT29", "kb_id": "G0016"}],
+        "dates": [
+            {"type": "DATE", "value": "2025-03"},
+            {"type": "DURATION", "value": "P3D"},
+            {"type": "DATE", "value": "2025-02-30"},
+        ],
+    }
+    assert analysis_entities(analysis) == ["g0016", "halvorsen logistik"]
+    assert analysis_dates(analysis, None) == ["2025-03-15"]  # a month reads as its middle; 30 Feb is dropped
+
+
+def test_embeddings_from_another_model_are_refused_then_rebuilt(corpus):
+    path, _ = corpus
+    with Store(path) as store:
+        cluster_store(store, SETTINGS)
+        with store.transaction() as db:
+            db.execute("UPDATE article_features SET embedder = 'st:other-model'")
+        with pytest.raises(UsageError, match="embedded with 'st:other-model'.*--rebuild"):
+            cluster_store(store, SETTINGS)
+        report = cluster_store(store, SETTINGS, rebuild=True)
+        assert report.featurized == 5 and store.feature_embedders() == {"use-multilingual": 5}
+
+
+def test_decisions_take_effect_survive_rebuild_and_can_be_undone(corpus):
+    path, ids = corpus
+    ransomware, ddos = ids["halvorsen-ransomware-de"], ids["halvorsen-ddos-de"]
+    with Store(path) as store:
+        cluster_store(store, SETTINGS)
+        placed = incident_of(store)
+        a, b = placed[ransomware], placed[ddos]
+        merge = merge_incidents(store, a, b, actor="maria")
+        assert merge.actor == "maria" and merge.created_at
+        assert {incident_of(store)[i] for i in (ransomware, ddos, ids["halvorsen-ddos-en"])} == {a}
+        cluster_store(store, SETTINGS, rebuild=True)
+        assert incident_of(store)[ddos] == a  # the model would keep them apart; the analyst said otherwise
+
+        split = split_incident(store, a, [ddos, ids["halvorsen-ddos-en"]], actor="maria")
+        new = split.incident_id
+        assert new != a and incident_of(store)[ddos] == new
+        kelmar = ids["kelmar-breach-en"]
+        move_article(store, kelmar, a, actor="jonas")
+        pin_article(store, ids["halvorsen-ransomware-en"], actor="jonas")
+        cluster_store(store, SETTINGS, rebuild=True)
+        after = incident_of(store)
+        assert after[ddos] == new and after[ransomware] == a and after[kelmar] == a
+        assert after[ids["halvorsen-ransomware-en"]] == a
+
+        undo_decision(store, split.id, actor="maria")
+        assert incident_of(store)[ddos] == a
+        with pytest.raises(UsageError, match="already undone"):
+            undo_decision(store, split.id, actor="maria")
+        with pytest.raises(UsageError, match="no incident inc-nope"):
+            merge_incidents(store, a, "inc-nope", actor="maria")
+        with pytest.raises(UsageError, match="not in"):
+            split_incident(store, a, [999], actor="maria")
