@@ -85,7 +85,7 @@ def main() -> int:
             )
             elapsed = time.perf_counter() - started
             print_scores(f"{mode:<11}", predicted, gold, f"{elapsed:.1f} s")
-        demo(workdir / "demo.db", settings)
+        demo(workdir / "demo.db")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
@@ -146,22 +146,20 @@ def run_store(full: Path, path: Path, settings: ClusterSettings, batch: int | No
         }
 
 
-def demo(path: Path, settings: ClusterSettings) -> None:
-    """The bundled demo corpus (de/en/fr, six incidents, two at the same company): collected from
-    demo/site, analysed, clustered; scored against demo/gold-*.json by URL."""
-    from incident_brief.config import Settings, SourceConfig
-    from incident_brief.corpus.collect import collect
+def demo(path: Path) -> None:
+    """The bundled demo corpus (de/en/fr, six incidents, two at the same company): `brief collect`,
+    `brief analyze`, `brief cluster`; scored against demo/gold-*.json by URL."""
+    import subprocess
 
     root = Path(__file__).resolve().parents[1] / "demo"
     gold = {}
     for language in ("de", "en", "fr"):
         for url, record in json.loads((root / f"gold-{language}.json").read_text(encoding="utf-8")).items():
             gold[url] = record["incident"]
+    brief = Path(sys.executable).parent / "brief"
+    for command in (["collect", "--path", str(root / "site")], ["analyze"], ["cluster"]):
+        subprocess.run([brief, "--db", path, *command, "--json"], check=True, capture_output=True)
     with Store(path) as store:
-        base = Settings(db=path)
-        collect(store, base, [SourceConfig(name="demo", kind="path", location=str(root / "site"))])
-        analyze_store(store, Analyzer(NlpSettings(workers=1)))
-        cluster_store(store, settings)
         rows = store.query(
             "SELECT coalesce(a.canonical_url, a.url), m.incident_id FROM incident_members m "
             "JOIN articles a ON a.id = m.article_id"

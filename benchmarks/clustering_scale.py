@@ -160,8 +160,9 @@ def main() -> int:
         per_thousand = np.diff(np.array(stamps)[::1000]) if len(stamps) > 1000 else np.array([0.0])
         window = min(10, len(per_thousand))
         first, last = per_thousand[:window].mean(), per_thousand[-window:].mean()
+        quality = bcubed_f1(predicted, truth)
         print(f"clustered {report.clustered} articles into {report.incidents} incidents in {total:.0f} s "
-              f"({report.refined} moved by refinement); B-cubed F1 {bcubed_f1(predicted, truth):.3f}")  # fmt: skip
+              f"({report.refined} moved by refinement); B-cubed F1 {quality:.3f}")  # fmt: skip
         print(f"time per 1,000 articles: first {window}k {first:.2f} s, last {window}k {last:.2f} s "
               f"({100 * (last / first - 1):+.0f}%)")  # fmt: skip
         with Store(path) as store:

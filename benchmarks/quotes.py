@@ -15,7 +15,15 @@ Evaluation protocol:
 - Cost: milliseconds the component takes per 600 words, over the articles of the chosen splits and the
   seed article five times, after the rest of the pipeline has run.
 
-    python benchmarks/quotes.py [--split dev|dev2|test|test2|all] [--errors] [--json]
+- `--rules-only`: `incident_quotes` without its learned speaker ranker (`speaker_ranker=False`), for
+  comparison. Cross-validated figures of both come from
+  `models/recipes/quotes/train_speaker_ranker.py --dry-run`.
+
+- `--compare-cost`: also times the component without and with the ranker alternately, 8 rounds over the
+  chosen splits' Docs, and prints the medians (less noisy than two separate runs on a shared machine).
+
+    python benchmarks/quotes.py [--split dev|dev2|test|test2|test3|all] [--rules-only] [--compare-cost]
+        [--errors] [--json]
 """
 
 from __future__ import annotations
@@ -113,7 +121,7 @@ def score_article(gold: list[dict], predicted: list[dict], name: str) -> Tally:
     return tally
 
 
-def pipelines() -> tuple[PipelineSet, list[str]]:
+def pipelines(speaker_ranker: bool = True) -> tuple[PipelineSet, list[str]]:
     notes = []
     settings = NlpSettings()
     pipes = PipelineSet(settings)
@@ -124,8 +132,12 @@ def pipelines() -> tuple[PipelineSet, list[str]]:
         pipes = PipelineSet(NlpSettings(de_model="blank"))
     for language in ("de", "en"):
         nlp = pipes.get(language).nlp
+        if not speaker_ranker and nlp.has_pipe("incident_quotes"):  # in place: later components read quotes
+            nlp.replace_pipe("incident_quotes", "incident_quotes", config={"speaker_ranker": False})
         if not nlp.has_pipe("incident_quotes"):
-            nlp.add_pipe("incident_quotes")
+            nlp.add_pipe("incident_quotes", config={"speaker_ranker": speaker_ranker})
+    if not speaker_ranker:
+        notes.append("incident_quotes without its speaker ranker (rules alone)")
     notes += [pipes.get(language).version for language in ("de", "en")]
     return pipes, notes
 
@@ -161,13 +173,41 @@ def component_cost(nlp, text: str):
     return len(text.split()), seconds, doc
 
 
+def paired_cost(pipes: PipelineSet, splits: tuple[str, ...], rounds: int = 8) -> tuple[float, float]:
+    """Median ms per 600 words of the component without and with its speaker ranker, timed alternately in
+    one process over the same Docs (the other components run once), so load from other jobs hits both."""
+    docs, words = [], 0
+    for split in splits:
+        for article in json.loads((DATA / split / "gold.json").read_text(encoding="utf-8")):
+            text = (DATA / split / article["file"]).read_text(encoding="utf-8")
+            nlp = pipes.get(article["language"]).nlp
+            docs.append((nlp.get_pipe("incident_quotes"), nlp(text, disable=["incident_quotes"])))
+            words += len(text.split())
+    timings: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(rounds):
+        for ranked in (False, True):
+            started = time.perf_counter()
+            for finder, doc in docs:
+                model = finder.speaker_model
+                finder.speaker_model = model if ranked else None
+                finder(doc)
+                finder.speaker_model = model
+            timings[ranked].append(time.perf_counter() - started)
+    rules, ranker = (sorted(timings[k])[rounds // 2] / words * 600 * 1000 for k in (False, True))
+    return round(rules, 2), round(ranker, 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=(*SPLITS, "all"), default="all")
     parser.add_argument("--errors", action="store_true", help="list misses, extras and wrong speakers")
+    parser.add_argument("--rules-only", action="store_true", help="without the learned speaker ranker")
+    parser.add_argument(
+        "--compare-cost", action="store_true", help="time the component with and without its ranker, paired"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    pipes, notes = pipelines()
+    pipes, notes = pipelines(speaker_ranker=not args.rules_only)
     report: dict = {"notes": notes, "splits": {}}
     costs: list[tuple[int, float]] = []
     for split in SPLITS if args.split == "all" else (args.split,):
@@ -182,6 +222,10 @@ def main() -> None:
             costs.append(component_cost(pipes.get("de").nlp, seed)[:2])
     words = sum(w for w, _ in costs)
     report["ms_per_600_words"] = round(1000 * sum(s for _, s in costs) / words * 600, 2)
+    if args.compare_cost and not args.rules_only:
+        splits = SPLITS if args.split == "all" else (args.split,)
+        rules, ranker = paired_cost(pipes, splits)
+        report["paired_ms_per_600_words"] = {"rules": rules, "rules_and_ranker": ranker}
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return
@@ -201,6 +245,12 @@ def main() -> None:
         for error in scores.get("errors", []):
             print("   ", error)
     print(f"incident_quotes: {report['ms_per_600_words']} ms per 600 words")
+    if "paired_ms_per_600_words" in report:
+        paired = report["paired_ms_per_600_words"]
+        print(
+            f"paired (median of 8): rules {paired['rules']} ms, "
+            f"rules and ranker {paired['rules_and_ranker']} ms per 600 words"
+        )
 
 
 if __name__ == "__main__":

@@ -240,7 +240,7 @@ class Clusterer:
         if k <= 0:
             return []
         norm = float(np.linalg.norm(vector))
-        labels, _ = self._index.knn_query(vector / max(norm, 1e-12), k=k)
+        labels, _ = self._index.knn_query((vector / max(norm, 1e-12)).astype(np.float32), k=k)
         return [self._by_label[int(label)] for label in labels[0] if int(label) in self._by_label]
 
     def _place(self, article: ArticleFeatures, incident_id: str | None, index: bool = True) -> str:

@@ -49,6 +49,9 @@ organisations). A subject that is a common noun speaks for the organisation its 
   German "ein Unternehmenssprecher" speaks for the organisation in focus, "so der Sprecher" after it too;
 - nothing found: speaker None. A direct quote without its own attribution that directly follows a
   statement in the same paragraph continues that speaker's turn (lower confidence); otherwise no guess.
+A learned ranker (`nlp/quote_speakers.py`; `speaker_ranker=False` turns it off) then chooses each quote's
+speaker among the people and organisations mentioned around it and "no speaker", the rules' choice one
+of its features; a speaker it changes gets the confidence of a continued turn.
 A resolved pronoun or role noun is itself the latest mention of its speaker ("a spokeswoman said … She
 said …"). Paragraph breaks bound subjects and reported clauses, and a headline (a first line without
 closing punctuation) holds no reported speech: a parser that runs it into the first sentence would
@@ -68,8 +71,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from spacy.language import Language
+from spacy.symbols import PROPN as PROPN_POS
 from spacy.tokens import Doc, Span, Token
 
+from incident_brief.nlp import quote_speakers as ranker
 from incident_brief.nlp.extensions import register_extensions
 from incident_brief.nlp.roles import FEMALE, MALE, GivenNames, RoleLexicon, Title, TitleFinder
 
@@ -217,11 +222,17 @@ class CueLexicon:
             raise ValueError(f"quote cue lexicon {path} is unreadable: {type(exc).__name__}: {exc}") from None
 
 
-@Language.factory("incident_quotes", default_config={})
-def make_quotes(nlp: Language, name: str) -> QuoteFinder:
+@Language.factory("incident_quotes", default_config={"speaker_ranker": True})
+def make_quotes(nlp: Language, name: str, speaker_ranker: bool) -> QuoteFinder:
+    """The learned ranker (`nlp/quote_speakers.py`) re-decides the rules' speakers; `speaker_ranker=False`:
+    the rules alone (for comparison and for training the ranker)."""
     register_quote_extensions()
     return QuoteFinder(
-        nlp.lang, CueLexicon.load(nlp.lang), TitleFinder(nlp, RoleLexicon.load()), GivenNames.load()
+        nlp.lang,
+        CueLexicon.load(nlp.lang),
+        TitleFinder(nlp, RoleLexicon.load()),
+        GivenNames.load(),
+        ranker.SpeakerModel.load() if speaker_ranker else None,
     )
 
 
@@ -234,16 +245,32 @@ def register_quote_extensions() -> None:
 
 class QuoteFinder:
     def __init__(
-        self, language: str, lexicon: CueLexicon, titles: TitleFinder, given_names: GivenNames
+        self,
+        language: str,
+        lexicon: CueLexicon,
+        titles: TitleFinder,
+        given_names: GivenNames,
+        speaker_model: ranker.SpeakerModel | None = None,
     ) -> None:
         self.language = language
         self.lexicon = lexicon
         self.titles = titles
         self.given_names = given_names
+        self.speaker_model = speaker_model
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.quotes = _DocQuotes(doc, self).find()
+        quotes = _DocQuotes(doc, self)
+        doc._.quotes = quotes.find()
+        if self.speaker_model is not None:
+            for quote, found in quotes.speaker_candidates():
+                quotes.apply(quote, ranker.choose(found, self.speaker_model))
         return doc
+
+    def candidates(self, doc: Doc) -> list[tuple[Quote, list[ranker.Candidate]]]:
+        """Each quote with the rules' speaker and the ranker's candidates (for training the ranker)."""
+        quotes = _DocQuotes(doc, self)
+        doc._.quotes = quotes.find()
+        return quotes.speaker_candidates()
 
 
 # --- quotation marks ------------------------------------------------------------------------------------
@@ -386,6 +413,7 @@ class _DocQuotes:
         self.has_people = any(e.label_ == PERSON for e in doc.ents)
         self.tagged_names = {e.text: e for e in doc.ents if e.label_ in (PERSON, GROUP)}
         self.headline_end = _headline_end(self.text)
+        self.rule_results: list[tuple[Quote, Attribution | None, str | None]] = []  # filled by `find`
         self.remembered: set[int] = set()  # starts of resolved pronouns and role nouns kept as mentions
         self.media: set[int] = set()  # starts of entities spoken to ("told Reuters"): outlets, not speakers
         # Mentions outside quotes, for pronouns and role nouns: (token, label, speaker, role)
@@ -440,7 +468,140 @@ class _DocQuotes:
                 self._remember(mention, speaker)
             quote.confidence = round(CONFIDENCE[level] * KIND_FACTOR[quote.kind], 2)
             previous = (quote, paragraph)
+            self.rule_results.append((quote, attribution, level))
         return [quote for quote, _ in items]
+
+    # --- the speaker ranker (nlp/quote_speakers.py) ---
+
+    def speaker_candidates(self) -> list[tuple[Quote, list[ranker.Candidate]]]:
+        """After `find`: each quote with its candidate speakers, features computed from the rules' results."""
+        if not self.rule_results:
+            return []
+        layout = self._layout()
+        mentions = self._ranker_mentions()
+        result = []
+        previous: str | None = None
+        for quote, attribution, level in self.rule_results:
+            site = self._site(quote, attribution, level, previous)
+            result.append((quote, ranker.candidates(site, mentions, layout)))
+            previous = quote.speaker.canonical if quote.speaker else None
+        return result
+
+    def apply(self, quote: Quote, choice: ranker.Candidate) -> None:
+        """The ranker's choice replaces the rules' when it differs (with the confidence of a guess)."""
+        if choice.canonical == (quote.speaker.canonical if quote.speaker else None):
+            return
+        if choice.canonical is None:
+            quote.speaker, level = None, None
+        else:
+            quote.speaker = Speaker(choice.written or choice.canonical, choice.canonical, choice.kb_id)
+            level = "continued"
+        quote.confidence = round(CONFIDENCE[level] * KIND_FACTOR[quote.kind], 2)
+
+    def _layout(self) -> ranker.DocLayout:
+        sentence_of = [0] * len(self.doc)
+        for k, sent in enumerate(self.doc.sents):
+            sentence_of[sent.start : sent.end] = [k] * (sent.end - sent.start)
+        newlines = [m.start() for m in re.finditer("\n", self.text)]
+        paragraph_of = [bisect_right(newlines, start) for start in self.starts]
+        return ranker.DocLayout(sentence_of, paragraph_of)
+
+    def _ranker_mentions(self) -> list[ranker.MentionAt]:
+        """People and organisations outside quotes (entities, resolved pronouns and role nouns) and the
+        entities inside quotes."""
+        found = [
+            (start, label, speaker, False)
+            for start, label, speaker, _ in self.mentions
+            if speaker.canonical and label in (PERSON, GROUP)
+        ]
+        found += [
+            (e.start, e.label_, _entity_speaker(e), True)
+            for e in self.doc.ents
+            if e.label_ in (PERSON, GROUP) and e.start in self.quoted_tokens
+        ]
+        known = {start for start, *_ in found}
+        found += [item for item in self._other_names() if item[0] not in known]
+        found.sort(key=lambda item: item[0])
+        return [
+            ranker.MentionAt(
+                token=start,
+                label=label,
+                canonical=speaker.canonical,
+                written=speaker.text,
+                kb_id=speaker.kb_id,
+                in_quote=in_quote,
+                medium=start in self.media,
+                first_name_gender=self.given_names.gender((speaker.canonical or "").split()[0])
+                if label == PERSON and speaker.canonical
+                else None,
+            )
+            for start, label, speaker, in_quote in found
+        ]
+
+    def _other_names(self) -> list[tuple[int, str, Speaker, bool]]:
+        """Names the NER did not tag PER or ORG: other entities ("Marguerite Olawale-Finch" as a PRODUCT) and,
+        with a parse, runs of proper nouns no entity covers. A person when the first of two or more words is
+        a given name, else `OTHER`."""
+        spans = [e for e in self.doc.ents if e.label_ not in (PERSON, GROUP) and e[0].text[:1].isupper()]
+        # Part-of-speech ids from an array: iterating Token objects costs more than the rest of the ranker.
+        pos = self.doc.to_array("POS").tolist() if self.parsed else []
+        run_start: int | None = None  # proper nouns, joined by hyphens: "Olawale - Finch"
+        for i in range(len(pos) + 1):  # len(pos): the end, which ends a run too
+            if i < len(pos) and i not in self.ent_at:
+                if pos[i] == PROPN_POS:
+                    run_start = i if run_start is None else run_start
+                    continue
+                if run_start is not None and self.doc[i].text == "-":
+                    continue
+            if (
+                run_start is not None
+                and i - run_start >= 2
+                and pos[i - 1] == PROPN_POS
+                and self.text[self.starts[run_start]].isupper()
+            ):
+                spans.append(self.doc[run_start:i])
+            run_start = None
+        found = []
+        for span in spans:
+            person = len(span) >= 2 and self.given_names.gender(span[0].text) is not None
+            speaker = Speaker(span.text, span.text, None)
+            found.append(
+                (span.start, PERSON if person else ranker.OTHER, speaker, span.start in self.quoted_tokens)
+            )
+        return found
+
+    def _site(
+        self, quote: Quote, attribution: Attribution | None, level: str | None, previous: str | None
+    ) -> ranker.QuoteSite:
+        first, last = self._token_at(quote.start), self._token_at(max(quote.start, quote.end - 1))
+        cue = attribution.cue.i if attribution and attribution.cue is not None else None
+        subjects: set[int] = set()
+        if cue is not None and self.parsed:
+            for child in self.doc[cue].children:
+                if child.dep_ in ("nsubj", "nsubjpass"):
+                    subjects.update(range(child.left_edge.i, child.right_edge.i + 1))
+        mention = attribution.mention if attribution else None
+        pronoun = (
+            self.doc[mention.start : mention.end].text.lower()
+            if mention and mention.kind == "pronoun"
+            else ""
+        )
+        return ranker.QuoteSite(
+            language=self.lang,
+            kind=quote.kind,
+            first=first,
+            last=last,
+            attribution=(attribution.first, attribution.last) if attribution else None,
+            cue=cue,
+            cue_subjects=frozenset(subjects),
+            quoted=frozenset(i for i in range(first, last + 1) if i in self.quoted_tokens),
+            rule_canonical=quote.speaker.canonical if quote.speaker else None,
+            rule_level=level,
+            # German "sie" may be "they": only "er" has a gender here
+            pronoun_gender=PRONOUN_GENDERS.get(pronoun) if self.parsed else {"er": MALE}.get(pronoun),
+            reference_label=mention.label if mention and mention.kind == "pronoun" else None,
+            previous_canonical=previous,
+        )
 
     # --- direct and partial ---
 

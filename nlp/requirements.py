@@ -32,9 +32,17 @@ phrase ("after the phishing attack"). BM25 over the shipped control statements
 `MIN_CONTROLS`. ATT&CK mitigations come from the concepts. A requirement that restates an earlier one
 (same requester, same main concept) points at it (`same_as`).
 
+Learned parts (nlp/requirement_models.py; config `learned`, on by default): a detector adds statements
+the rules reject but that show a sign of a demand (a cue, a cue cancelled as narration, or a security
+concept in a quote; `Signals.candidate`), and the control ranking adds the votes of the nearest labelled
+requirement sentences to the lexicon's scores. Both read one multilingual USE vector per accepted or
+candidate statement, embedded in one batch per Doc. A requirement only the detector found and that
+names no concept takes its controls from the exemplars and is stated as "should meet NIST control …".
+
 Cost: most lines hold no cue. A line goes further only when it contains a key word of some cue rule
-(read off the rules as they load); cue and concept patterns are matched on lower-cased text behind
-screens that cannot lose a match (`Screened`).
+(read off the rules as they load); cue patterns are matched on lower-cased text behind screens that
+cannot lose a match (`Screened`), concept patterns behind one screen for the whole lexicon per language
+(`LexiconScreen`). With the learned parts the embedding is most of the cost (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 from rank_bm25 import BM25Okapi
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -53,6 +62,7 @@ from spacy.tokens import Doc
 from incident_brief.errors import ModelError
 from incident_brief.models.catalogs import load_catalog
 from incident_brief.nlp.extensions import register_extensions
+from incident_brief.nlp.requirement_models import LearnedModels, features
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CONCEPTS_PATH = DATA_DIR / "security_concepts.json"
@@ -83,8 +93,18 @@ CONFIDENCE = {
     "importance": 0.75,
     "nominal": 0.75,
     "standard": 0.75,
+    "learned": 0.7,  # no cue: the detector's probability, at most this
 }
-CUE_PRIORITY = ("directive", "modal", "standard", "volitional", "importance", "nominal", "imperative")
+CUE_PRIORITY = (
+    "directive",
+    "modal",
+    "standard",
+    "volitional",
+    "importance",
+    "nominal",
+    "imperative",
+    "learned",
+)
 PARTY_LABELS = {"PER", "ORG"}
 QUOTE_REMAINS = " \t„“”\"»«‚‘’‹›'"  # left at the end of an attribution line when its quote is blanked
 STOPWORDS = frozenset(
@@ -236,6 +256,7 @@ class ConceptLexicon:
     def __init__(self, concepts: list[Concept]) -> None:
         self.concepts = concepts
         self.by_id = {c.id: c for c in concepts}
+        self.screens = {lang: LexiconScreen.build(concepts, lang) for lang in ("en", "de")}
 
     @classmethod
     def load(cls, path: Path = CONCEPTS_PATH) -> ConceptLexicon:
@@ -267,8 +288,8 @@ class ConceptLexicon:
         text = _fold(text)
         found = [
             ConceptMatch(concept, m.start(), m.end())
-            for concept in self.concepts
-            for m in concept.patterns[lang].finditer(text)
+            for concept in self.screens[lang].candidates(text)
+            for m in concept.patterns[lang].exact.finditer(text)
             if m.end() > m.start()
         ]
         found.sort(key=lambda m: (m.start, -(m.end - m.start)))
@@ -280,6 +301,63 @@ class ConceptLexicon:
                 kept.append(match)
         seen: set[str] = set()
         return [m for m in kept if not (m.concept.id in seen or seen.add(m.concept.id))]
+
+
+@dataclass(frozen=True)
+class LexiconScreen:
+    """One screen for the whole lexicon in one language: the concepts that can match a folded text.
+    The concepts' literal openings (`Screened.anchors`) form one trie-shaped pattern searched at every
+    position by a lookahead, which costs a few microseconds a line where one `in` test per opening
+    and concept cost about 40; a concept whose patterns have no opening keeps its own screen. As with
+    `Screened`, every concept that matches passes."""
+
+    language: str
+    anchors: re.Pattern
+    by_anchor: dict[str, tuple[Concept, ...]]
+    unanchored: tuple[Concept, ...]
+
+    @classmethod
+    def build(cls, concepts: list[Concept], language: str) -> LexiconScreen:
+        by_anchor: dict[str, list[Concept]] = {}
+        for concept in concepts:
+            for anchor in concept.patterns[language].anchors:
+                by_anchor.setdefault(anchor, []).append(concept)
+        unanchored = tuple(c for c in concepts if c.patterns[language].rest is not None)
+        trie = _trie_pattern(by_anchor) if by_anchor else "(?!)"
+        anchors = re.compile(f"(?=({trie}))")
+        return cls(language, anchors, {a: tuple(c) for a, c in by_anchor.items()}, unanchored)
+
+    def candidates(self, folded: str) -> list[Concept]:
+        found: dict[str, Concept] = {}
+        for match in self.anchors.finditer(folded):
+            hit = match.group(1)  # the longest opening here; the shorter ones it starts with are here too
+            for end in range(1, len(hit) + 1):
+                for concept in self.by_anchor.get(hit[:end], ()):
+                    found[concept.id] = concept
+        for concept in self.unanchored:
+            if concept.id not in found and concept.patterns[self.language].rest.search(folded):
+                found[concept.id] = concept
+        return list(found.values())
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """An alternation of literal `words` shaped as a trie ("pa(?:ss|tch)"): re tries alternatives one
+    by one, so a flat alternation of ~400 words is slower than the `in` tests it replaces."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
 
 
 @dataclass(frozen=True)
@@ -513,15 +591,17 @@ class Requirement:
 # --- the component ----------------------------------------------------------------------------------------
 
 
-@Language.factory("incident_requirements", default_config={"catalog": None})
-def make_requirements(nlp: Language, name: str, catalog: str | None) -> RequirementFinder:
+@Language.factory("incident_requirements", default_config={"catalog": None, "learned": True})
+def make_requirements(nlp: Language, name: str, catalog: str | None, learned: bool) -> RequirementFinder:
+    """`learned`: add the learned detector and control ranking (requirement_models) to the rules."""
     register_extensions()
     lexicon = ConceptLexicon.load()
     controls = ControlCatalog.load()
     controls.check(lexicon)
     products = load_catalog(Path(catalog) if catalog else None).products
     vendors = {p.name: p.vendor for p in products}
-    return RequirementFinder(nlp.lang, CueLexicon.load(nlp.lang), lexicon, controls, vendors)
+    models = LearnedModels.load(list(controls.controls)) if learned else None
+    return RequirementFinder(nlp.lang, CueLexicon.load(nlp.lang), lexicon, controls, vendors, models)
 
 
 @dataclass
@@ -547,6 +627,49 @@ class Cue:
 
 
 @dataclass(frozen=True)
+class Signals:
+    """What the rules read off a statement: whether they accept it, and the learned detector's input."""
+
+    cues: tuple[Cue, ...]
+    cancelled: bool  # a cue pattern matched only as narration, epistemic or in an embedded question
+    question: bool
+    ruled_out: bool  # an attacker's demand or a definition
+    complaint: bool
+    concepts: tuple[ConceptMatch, ...]
+    rules_pass: bool  # a cue and nothing ruling it out: the rules accept it if the gate passes
+
+    @property
+    def gated(self) -> bool:
+        return any(m.concept.gate for m in self.concepts)
+
+    @property
+    def accepted(self) -> bool:
+        return self.rules_pass and self.gated
+
+    def candidate(self, statement: Statement) -> bool:
+        """Worth the learned detector's look (and an embedding, the costly part): a sign of a demand
+        (a cue, or a cue cancelled as narration), or a security concept inside a quote. A concept in
+        narration alone is not: news names security concepts in most sentences about an incident."""
+        return bool(self.cues) or self.cancelled or (self.gated and statement.quote_index is not None)
+
+    def features(self, statement: Statement, language: str) -> np.ndarray:
+        gate = sum(m.concept.gate for m in self.concepts)
+        return features(
+            {c.kind for c in self.cues},
+            self.cancelled,
+            self.question,
+            self.ruled_out,
+            self.complaint,
+            gate,
+            len(self.concepts) - gate,
+            statement.quote_index is not None,
+            statement.speaker is not None,
+            self.rules_pass,
+            language,
+        )
+
+
+@dataclass(frozen=True)
 class Mention:
     start: int  # character offsets into the Doc
     end: int
@@ -563,12 +686,14 @@ class RequirementFinder:
         lexicon: ConceptLexicon,
         catalog: ControlCatalog,
         vendors: dict[str, str],
+        learned: LearnedModels | None = None,
     ) -> None:
         self.language = language
         self.cues = cues
         self.lexicon = lexicon
         self.catalog = catalog
         self.vendors = vendors
+        self.learned = learned
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.requirements = self.find(doc)
@@ -585,12 +710,40 @@ class RequirementFinder:
         }
         sentences = _sentences(doc, len(text))
         sentence_starts = [start for start, _ in sentences]
+        learned = self.learned is not None
+        assessed = [
+            (statement, self.signals(statement, with_concepts=learned))
+            for statement in self._statements(text, doc._.quotes or [], sentences)
+        ]
+        kept = [(s, g) for s, g in assessed if g.accepted or (learned and g.candidate(s))]
+        vectors, accepted = self._detect(kept)
         found: list[Requirement] = []
-        for statement in self._statements(text, doc._.quotes or [], sentences):
-            found.extend(self._requirements(statement, mentions, employers, sentence_starts))
+        for (statement, signals), vector, probability in zip(kept, vectors, accepted, strict=True):
+            if probability is not None:
+                found.extend(
+                    self._requirements(
+                        statement, signals, mentions, employers, sentence_starts, vector, probability
+                    )
+                )
         found.sort(key=lambda r: (r.start, r.end))
         _mark_restatements(found, employers)
         return found
+
+    def _detect(self, kept: list[tuple[Statement, Signals]]) -> tuple[list, list[float | None]]:
+        """Each kept statement's vector (None without the learned models) and whether it is a
+        requirement: 1.0 when the rules accept it, else the detector's probability, None below its
+        threshold."""
+        if self.learned is None or not kept:
+            return [None] * len(kept), [1.0 if g.accepted else None for _, g in kept]
+        vectors = self.learned.embed([s.text for s, _ in kept])
+        rows = np.vstack([g.features(s, self.language) for s, g in kept])
+        detector = self.learned.detector
+        probabilities = detector.probability(rows, vectors)
+        accepted = [
+            1.0 if g.accepted else (float(p) if p >= detector.threshold else None)
+            for (_, g), p in zip(kept, probabilities, strict=True)
+        ]
+        return list(vectors), accepted
 
     # statements
 
@@ -600,8 +753,10 @@ class RequirementFinder:
         for index, quote in enumerate(quotes):
             if quote.kind == "partial":  # a few words inside a sentence: the sentence is the statement
                 continue
-            if quote.kind == "indirect" and quote.speaker is None:  # no one to attribute it to: the sentence
-                continue  # is the statement, so a demand cut by a misread quote ("asked X to … logs") stays whole
+            # An indirect quote attributed to no one: the sentence is the statement, so a demand cut by a
+            # misread quote ("asked the contractor to hand over its audit | logs from ...") stays whole.
+            if quote.kind == "indirect" and quote.speaker is None:
+                continue
             if any(start < quote.end and quote.start < end for start, end in blanked):
                 continue  # a quote inside a reported passage already taken
             blanked.append((quote.start, quote.end))
@@ -629,20 +784,25 @@ class RequirementFinder:
 
     # detection
 
-    def _cues(self, text: str) -> list[Cue]:
+    def _cues(self, text: str) -> tuple[list[Cue], bool]:
+        """The cues in `text`, and whether a cue pattern matched only as narration, epistemic or inside
+        an embedded question (a signal for the learned detector)."""
         lex = self.cues
         folded = _fold(text)
         matches = [(rule, m) for rule in lex.candidates(folded) for m in rule.pattern.finditer(folded)]
         cues = []
+        cancelled_any = False
         if matches:
             cancelled = [
                 (m.start(), m.end()) for p in (lex.narration, lex.epistemic) for m in p.finditer(text)
             ]
             for rule, m in matches:
                 if any(s < m.end() and m.start() < e for s, e in cancelled):
+                    cancelled_any = True
                     continue
                 clause_start = max(text.rfind(c, 0, m.start()) for c in ",;:") + 1
                 if lex.embedded_question.search(text[clause_start : m.start()].strip()):
+                    cancelled_any = True
                     continue
                 cues.append(Cue(rule.kind, rule.modality, m.start(), m.end()))
         stripped = text.lstrip()
@@ -651,7 +811,21 @@ class RequirementFinder:
         if imperative or (lex.bullet.match(stripped) and lex.bullet_verb.search(stripped)):
             end = imperative.end() if imperative else len(text)
             cues.append(Cue("imperative", "must", offset, offset + (end if imperative else 0)))
-        return sorted(cues, key=lambda c: c.start)
+        return sorted(cues, key=lambda c: c.start), cancelled_any
+
+    def signals(self, statement: Statement, with_concepts: bool = False) -> Signals:
+        """What the rules read off a statement. Concepts are looked up only when a cue could make it a
+        requirement, or with `with_concepts` when the learned detector may read them (`candidate`)."""
+        text, lex = statement.text, self.cues
+        cues, cancelled = self._cues(text)
+        cues = cues or self._reporting_cue(statement.reported_by)
+        question = text.rstrip().endswith("?") or bool(lex.open_question.match(text.lstrip()))
+        ruled_out = bool(lex.attacker.search(text) or lex.definition.search(text))
+        complaint = bool(lex.complaint.search(text)) and not any(c.kind == "directive" for c in cues)
+        rules_pass = bool(cues) and not (question or ruled_out or complaint)
+        looked_at = rules_pass or (with_concepts and (cues or cancelled or statement.quote_index is not None))
+        concepts = self.lexicon.find(text, self.language) if looked_at else []
+        return Signals(tuple(cues), cancelled, question, ruled_out, complaint, tuple(concepts), rules_pass)
 
     def _reporting_cue(self, verb: str | None) -> list[Cue]:
         """A directive verb that reports the statement ("fordert, dass ...") makes it a demand; the cue
@@ -666,25 +840,19 @@ class RequirementFinder:
     def _requirements(
         self,
         statement: Statement,
+        signals: Signals,
         mentions: list[Mention],
         employers: dict[str, str],
         sentence_starts: list[int],
+        vector: np.ndarray | None = None,
+        probability: float = 1.0,
     ) -> list[Requirement]:
-        text, lex = statement.text, self.cues
-        cues = self._cues(text) or self._reporting_cue(statement.reported_by)
-        if (
-            not cues
-            or text.rstrip().endswith("?")
-            or lex.attacker.search(text)
-            or lex.definition.search(text)
-            or lex.open_question.match(text.lstrip())
-        ):
-            return []
-        if lex.complaint.search(text) and not any(c.kind == "directive" for c in cues):
-            return []
-        concepts = self.lexicon.find(text, self.language)
-        if not any(m.concept.gate for m in concepts):
-            return []
+        """The requirements a statement states, found by the rules (`probability` 1.0) or by the learned
+        detector; `vector`: its embedding, for the learned control ranking."""
+        text = statement.text
+        concepts = list(signals.concepts)
+        # The detector may accept a statement without a cue: it is then stated as advice ("should").
+        cues = list(signals.cues) or [Cue("learned", "should", 0, 0)]
         cue = min(cues, key=lambda c: (CUE_PRIORITY.index(c.kind), c.start))
         modality, polarity = self._modality(text, cue)
         inside = [m for m in mentions if statement.start <= m.start and m.end <= statement.end]
@@ -695,28 +863,31 @@ class RequirementFinder:
             statement, cue, inside, mentions, _names(requester, employers), sentence_starts
         )
         confidence = (
-            CONFIDENCE[cue.kind] * (0.9 if looked_back else 1.0) * (0.95 if statement.joined else 1.0)
+            (CONFIDENCE[cue.kind] if probability >= 1.0 else min(probability, CONFIDENCE[cue.kind]))
+            * (0.9 if looked_back else 1.0)
+            * (0.95 if statement.joined else 1.0)
         )
         groups = self._items(text, cue, self._by_role(text, cue, concepts))
+        controls = [self._controls(group, vector) for group in groups]
         return [
             Requirement(
                 text=text.strip() if not statement.joined else text,
                 start=statement.start + (len(text) - len(text.lstrip()) if not statement.joined else 0),
                 end=statement.end - (len(text) - len(text.rstrip()) if not statement.joined else 0),
-                statement=_statement(group, addressee, requester, modality, polarity),
+                statement=_statement(group, addressee, requester, modality, polarity, ranked),
                 requester=requester,
                 addressee=addressee,
                 modality=modality,
                 polarity=polarity,
                 concepts=[m.concept.id for m in group],
-                controls=self._controls(group),
+                controls=ranked,
                 mitigations=self._mitigations(group),
                 quote_index=statement.quote_index,
                 language=self.language,
                 confidence=round(confidence, 2),
                 cue=cue.kind,
             )
-            for group in groups
+            for group, ranked in zip(groups, controls, strict=True)
         ]
 
     def _modality(self, text: str, cue: Cue) -> tuple[str, str]:
@@ -864,8 +1035,19 @@ class RequirementFinder:
 
     # controls
 
-    def _controls(self, group: list[ConceptMatch]) -> list[Scored]:
+    def _controls(self, group: list[ConceptMatch], vector: np.ndarray | None = None) -> list[Scored]:
+        scores = self.lexicon_scores(group)
+        if vector is not None and self.learned is not None and vector.any():
+            scores = self.learned.rank(scores, vector)
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:MAX_CONTROLS]
+        return [Scored(c, self.catalog.controls[c].title, round(min(s, 1.0), 3)) for c, s in ranked]
+
+    def lexicon_scores(self, group: list[ConceptMatch]) -> dict[str, float]:
+        """The controls of the group's concepts, weighted by role and rank, with BM25 over the concept
+        labels breaking ties and filling a short list."""
         scores: dict[str, float] = {}
+        if not group:
+            return scores
         for j, match in enumerate(group):
             weight = match.concept.weight * match.role * (1 - CONCEPT_STEP * j)
             for rank, control in enumerate(match.concept.controls):
@@ -876,8 +1058,7 @@ class RequirementFinder:
                 scores[control] += BM25_TIE_BREAK * score
             elif len(scores) < MIN_CONTROLS or score >= 0.8:
                 scores[control] = BM25_FILL * score
-        ranked = sorted(scores.items(), key=lambda item: -item[1])[:MAX_CONTROLS]
-        return [Scored(c, self.catalog.controls[c].title, round(min(s, 1.0), 3)) for c, s in ranked]
+        return scores
 
     def _mitigations(self, group: list[ConceptMatch]) -> list[Scored]:
         scores: dict[str, float] = {}
@@ -970,14 +1151,22 @@ def _same(party: Party, names: set[str | None]) -> bool:
 
 
 def _statement(
-    group: list[ConceptMatch], addressee: Party | None, requester: Party | None, modality: str, polarity: str
+    group: list[ConceptMatch],
+    addressee: Party | None,
+    requester: Party | None,
+    modality: str,
+    polarity: str,
+    controls: list[Scored],
 ) -> str:
     who = (addressee.canonical or addressee.text) if addressee else "The organisation"
-    if polarity == "negative":
-        actions = " or ".join(m.concept.prohibition for m in group if m.concept.gate)
-        sentence = f"{who} {modality} not {actions}"
+    gated = [m for m in group if m.concept.gate]
+    if not gated:  # found by the learned detector without a concept: the best control names the demand
+        action = f"meet NIST control {controls[0].id} ({controls[0].name})" if controls else "act"
+        sentence = f"{who} {modality} {'not ' if polarity == 'negative' else ''}{action}"
+    elif polarity == "negative":
+        sentence = f"{who} {modality} not {' or '.join(m.concept.prohibition for m in gated)}"
     else:
-        sentence = f"{who} {modality} {' and '.join(m.concept.statement for m in group if m.concept.gate)}"
+        sentence = f"{who} {modality} {' and '.join(m.concept.statement for m in gated)}"
     if requester is not None:
         sentence += f" (required by {requester.canonical or requester.text})"
     return sentence[0].upper() + sentence[1:] + "."

@@ -68,7 +68,9 @@ def test_collect_articles_summarize(run, tmp_path):
     assert done.exit_code == 0 and "out/index.html" in done.stdout
     # demo/gold-de.json: the three Rheinpost pages report three incidents (RNK-IT ransomware; the Nordwind
     # data theft; the pro-Russian DDoS on Nordwind four days later), so three briefs, one row each.
-    rows = [line for line in (tmp_path / "out" / "index.md").read_text().splitlines() if line.startswith("| [")]
+    rows = [
+        line for line in (tmp_path / "out" / "index.md").read_text().splitlines() if line.startswith("| [")
+    ]
     assert len(rows) == 3
     assert sum("Nordwind" in row for row in rows) == 2
 

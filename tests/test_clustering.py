@@ -91,8 +91,11 @@ def test_ids_stay_stable_over_batches_and_reruns(analysed, tmp_path):
         after = incident_of(store)
         assert report.clustered == 3 and report.featurized == 5 and report.without_analysis == 0
         assert report.incidents == 3
-        for article_id, incident in before.items():
-            assert after[article_id] == incident  # grew, kept its id
+        ransomware, ddos = (store.article_id_for_key(article(n).url) for n in first)
+        # Without entities and mentioned dates the first run may put the two Halvorsen incidents
+        # together; with them, refinement detaches what drifted, and the incident keeps its id.
+        assert after[ransomware] == before[ransomware]
+        assert after[ddos] != after[ransomware]
         again = cluster_store(store, SETTINGS)
         assert again.clustered == 0 and again.featurized == 0 and incident_of(store) == after
         rebuilt = cluster_store(store, SETTINGS, rebuild=True)
@@ -105,11 +108,11 @@ def vector(*values: float) -> np.ndarray:
     return np.tile(row / np.linalg.norm(row), (3, 1))
 
 
-def features(article_id: int, row: np.ndarray, entities=(), day: int = 0) -> ArticleFeatures:
+def features(article_id: int, row: np.ndarray, entities=(), day: int = 0, term: str = "ransomware"):
     return ArticleFeatures(
         id=article_id,
         vectors=row,
-        terms={"term": 1.0},
+        terms={term: 1.0},
         entities=frozenset(entities),
         dates=np.array([738000 + day]),
         key=f"https://news.example.org/{article_id}",
@@ -126,7 +129,7 @@ def test_merge_keeps_the_larger_incidents_id_and_refinement_detaches_drift():
     moved = clusterer.refine()
     assert moved == 1 and clusterer.assignment[9] == big[0] and "inc-small" not in clusterer.incidents
     # A member that fits nowhere leaves for an incident of its own; the incident keeps its id.
-    clusterer.restore([(features(20, vector(-1, 1), {"kelmar"}, day=400), big[0])])
+    clusterer.restore([(features(20, vector(-1, 1), {"kelmar"}, day=400, term="portal"), big[0])])
     clusterer.refine([big[0]])
     assert clusterer.assignment[20] != big[0] and clusterer.assignment[1] == big[0]
 
