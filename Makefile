@@ -32,6 +32,7 @@ lint: install-test
 	$(BIN)/ruff format --check .
 
 benchmarks: install-test
+	$(BIN)/python -m pip install --quiet -e '.[test,train]'
 	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/collect_throughput.py
 	$(BIN)/python benchmarks/ner_de.py
@@ -41,6 +42,11 @@ benchmarks: install-test
 	$(BIN)/python benchmarks/analyze_throughput.py
 	$(BIN)/python benchmarks/quotes.py
 	$(BIN)/python benchmarks/timex_en.py
+	$(BIN)/python benchmarks/requirements.py
+	$(BIN)/python benchmarks/export_requirements.py
+	$(BIN)/python benchmarks/clustering_ecb.py
+	$(BIN)/python benchmarks/clustering_scale.py
+	$(BIN)/python benchmarks/summarize_briefs.py
 
 ## Retrain the shipped German pipeline from ../shared/data (models/recipes/de/MODEL_CARD.md).
 train-de: install-test

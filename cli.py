@@ -651,8 +651,17 @@ def export() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to FILE (replaced atomically) instead of standard output.",
 )
+@click.option(
+    "--incident",
+    "incident_ids",
+    multiple=True,
+    metavar="ID",
+    help="Only the requirements of this incident's articles (repeatable; ids from `brief incidents`).",
+)
 @click.pass_context
-def export_requirements_command(ctx, export_format: str, out: Path | None) -> None:
+def export_requirements_command(
+    ctx, export_format: str, out: Path | None, incident_ids: tuple[str, ...]
+) -> None:
     """Export the security requirements found by `brief analyze`, with their controls and sources.
 
     A requirement repeated in syndicated copies is one requirement with several sources.
@@ -663,6 +672,7 @@ def export_requirements_command(ctx, export_format: str, out: Path | None) -> No
         write_file_atomically,
         write_requirements,
     )
+    from incident_brief.nlp.incidents import incident_members
 
     settings = _settings(ctx)
     malformed: list[str] = []
@@ -671,7 +681,12 @@ def export_requirements_command(ctx, export_format: str, out: Path | None) -> No
         malformed.append(f"article {article_id}: {reason}")
 
     with _open_store(settings, readonly=True) as store:
-        rows = iter_requirements(store, on_malformed=note_malformed)
+        article_ids = (
+            {a for incident in incident_ids for a in incident_members(store, incident)}
+            if incident_ids
+            else None
+        )
+        rows = iter_requirements(store, article_ids, on_malformed=note_malformed)
         if out is None:
             count = write_requirements(rows, export_format, sys.stdout)
         else:

@@ -477,7 +477,7 @@ class Store:
         db.execute("DELETE FROM term_df")
 
     def iter_features(self, article_ids: list[int] | None = None) -> Iterator[sqlite3.Row]:
-        """Feature rows joined with what clustering needs of the article, in publication order."""
+        """Feature rows joined with what clustering needs of the article."""
         sql = (
             "SELECT f.*, a.published, a.language, a.title, a.duplicate_of, a.url_key FROM article_features f "
             "JOIN articles a ON a.id = f.article_id"
@@ -487,7 +487,10 @@ class Store:
         ]  # fmt: skip
         for chunk in chunks:
             where = "" if chunk is None else f" WHERE f.article_id IN ({','.join('?' * len(chunk))})"
-            yield from self.query(sql + where, tuple(chunk or ()))
+            try:  # a cursor, not fetchall: the rows of 100,000 articles hold about a gigabyte
+                yield from self.db.execute(sql + where, tuple(chunk or ()))
+            except sqlite3.Error as exc:
+                raise _store_error(self.path, exc) from None
 
     def term_frequencies(self) -> tuple[dict[str, int], int]:
         """Document frequency of every term, and the number of documents."""

@@ -1,10 +1,11 @@
 """Articles into incidents: features, the learned article-to-incident score, online clustering with
 refinement, and the run over the store (`brief cluster`).
 
-An article is scored against an incident (the running sums of its members) on nine features: dense
-cross-lingual similarity of title, lead and body; TF-IDF similarity of terms; the share of the article's
-canonical entities the incident has and of the incident's entity mass the article covers; the time
-between their dates (published and mentioned); and two flags for "no entities" and "no dates". A
+An article is scored against (a sample of) an incident's members on twelve pair features: dense
+cross-lingual similarity of title, lead and body; TF-IDF similarity of terms; overlap and Jaccard of
+canonical entities; the time between their dates (published and mentioned); two flags for "no
+entities" and "no dates"; agreement and conflict of the incident types named in title and lead
+(ransomware, DDoS, data theft, ...: a bilingual lexicon), and conflicting threat actors. A
 logistic regression over these (models/clustering/weights.json, with how it was trained) gives the
 probability that the article belongs to the incident. Each article joins the most probable of the
 incidents nearest in an approximate nearest-neighbour index, or opens its own. Refinement merges
@@ -21,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -42,6 +44,9 @@ FEATURES = (
     "entity_missing",
     "time",
     "time_missing",
+    "type_same",
+    "type_conflict",
+    "actor_conflict",
 )
 LEAD_CHARS = 600
 MAX_TERMS = 300  # the article's most frequent terms: all of a news article's, bounded for a 1 MB page
@@ -55,6 +60,8 @@ MERGE_NEIGHBOURS = 5  # incidents refinement considers for a touched incident or
 _STOP_WORDS = frozenset(EN_STOP | DE_STOP | FR_STOP)
 _TOKEN = re.compile(r"[^\W\d_][\w'-]{2,}|\d{4}")  # words of 3+ characters, and years
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+TYPE_PREFIX = "type:"  # an incident type travels among an article's terms, an actor among its entities
+ACTOR_PREFIX = "actor:"
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,22 @@ class ArticleFeatures:
     language: str | None = None
     duplicate_of: int | None = None
     analysed: bool = True  # False: no analysis yet, so no entities and no mentioned dates
+    types: frozenset[str] = field(init=False)  # incident types named in title and lead
+    causes: frozenset[str] = field(init=False)  # the types less effects: only these can conflict
+    actors: frozenset[str] = field(init=False)  # threat actors the analysis linked
+
+    def __post_init__(self) -> None:
+        # Types and actors are stored with the terms and entities (one row per article); they are
+        # separated here so that lexical and entity similarity stay what they were.
+        self.types = frozenset(t[len(TYPE_PREFIX) :] for t in self.terms if t.startswith(TYPE_PREFIX))
+        self.causes = self.types - _lexicon().effects if self.types else frozenset()
+        self.actors = frozenset(e[len(ACTOR_PREFIX) :] for e in self.entities if e.startswith(ACTOR_PREFIX))
+        if self.types:
+            terms = {t: w for t, w in self.terms.items() if not t.startswith(TYPE_PREFIX)}
+            norm = math.sqrt(sum(w * w for w in terms.values())) or 1.0
+            self.terms = {t: w / norm for t, w in terms.items()}
+        if self.actors:
+            self.entities = frozenset(e for e in self.entities if not e.startswith(ACTOR_PREFIX))
 
 
 @dataclass
@@ -156,7 +179,28 @@ def pair_features(a: ArticleFeatures, b: ArticleFeatures) -> np.ndarray:
     if len(a.dates) and len(b.dates):
         days = int(np.min(np.abs(a.dates[:, None] - b.dates[None, :])))
         time, time_missing = math.exp(-days / TIME_SCALE_DAYS), 0.0
-    return np.array([*dense, lexical, overlap, jaccard, entity_missing, time, time_missing], dtype=np.float64)
+    # Unknown (either side names no type or no actor) reads as neither agreement nor conflict.
+    type_same = type_conflict = actor_conflict = 0.0
+    if a.types and b.types:
+        type_same = len(a.types & b.types) / len(a.types | b.types)
+        type_conflict = float(bool(a.causes and b.causes and not a.causes & b.causes))
+    if a.actors and b.actors:
+        actor_conflict = float(not a.actors & b.actors)
+    return np.array(
+        [
+            *dense,
+            lexical,
+            overlap,
+            jaccard,
+            entity_missing,
+            time,
+            time_missing,
+            type_same,
+            type_conflict,
+            actor_conflict,
+        ],
+        dtype=np.float64,
+    )
 
 
 class Clusterer:
@@ -389,12 +433,52 @@ def default_incident_id(article: ArticleFeatures, taken: set[str]) -> str:
 
 
 def article_terms(title: str, text: str, entities: Iterable[str] = ()) -> Counter:
-    """Term counts: lower-cased words of three or more letters that are not stop words, years, and the
-    entity ids (`ent:` and the key), which are the same in every language."""
+    """Term counts: lower-cased words of three or more letters that are not stop words, years, the
+    entity ids (`ent:` and the key), which are the same in every language, and the incident types of
+    title and lead (`type:`, read back into ArticleFeatures.types)."""
     words = (m.group().lower() for m in _TOKEN.finditer(f"{title}\n{text}"))
     counts = Counter(dict(Counter(w for w in words if w not in _STOP_WORDS).most_common(MAX_TERMS)))
-    counts.update({f"ent:{key}": ENTITY_TERM_WEIGHT for key in entities})
+    counts.update({f"ent:{key}": ENTITY_TERM_WEIGHT for key in entities if not key.startswith(ACTOR_PREFIX)})
+    # The headline says what happened; the lead, which often recalls earlier incidents, only where the
+    # headline names no cause (only an effect such as an outage, or nothing).
+    kinds = incident_types(title)
+    if not kinds - _lexicon().effects:
+        kinds |= incident_types(lead_of(text))
+    counts.update({f"{TYPE_PREFIX}{kind}": 1 for kind in kinds})
     return counts
+
+
+@dataclass(frozen=True)
+class IncidentTypeLexicon:
+    """Security event types and the German, English and French words that name them
+    (nlp/data/incident_types.json)."""
+
+    patterns: dict[str, re.Pattern]
+    effects: frozenset[str]  # what an incident caused (an outage), which is no conflict with its cause
+
+    @classmethod
+    def load(cls) -> IncidentTypeLexicon:
+        data = json.loads(
+            (files("incident_brief") / "nlp" / "data" / "incident_types.json").read_text("utf-8")
+        )
+        patterns = {
+            kind: re.compile(r"\b(?:" + "|".join(words) + ")", re.IGNORECASE)
+            for kind, words in data["types"].items()
+        }
+        return cls(patterns, frozenset(data["effects"]))
+
+    def match(self, text: str) -> frozenset[str]:
+        return frozenset(kind for kind, pattern in self.patterns.items() if pattern.search(text))
+
+
+@cache
+def _lexicon() -> IncidentTypeLexicon:
+    return IncidentTypeLexicon.load()
+
+
+def incident_types(text: str) -> frozenset[str]:
+    """The incident types a text names."""
+    return _lexicon().match(text)
 
 
 def tfidf(counts: dict[str, int], df: dict[str, int], documents: int) -> dict[str, float]:
@@ -414,9 +498,11 @@ def analysis_entities(analysis: dict | None) -> list[str]:
         (entity.get("kb_id") or (entity.get("canonical") or entity.get("text") or "")).casefold().strip()
         for entity in analysis.get("entities", [])
     }
-    keys |= {
-        str(actor.get("kb_id") or actor.get("name") or "").casefold() for actor in analysis.get("actors", [])
+    actors = {
+        str(actor.get("kb_id") or actor.get("canonical") or actor.get("name") or "").casefold()
+        for actor in analysis.get("actors", [])
     }
+    keys |= actors | {f"{ACTOR_PREFIX}{actor}" for actor in actors if len(actor) > 1}
     return sorted(k for k in keys if len(k) > 1)
 
 

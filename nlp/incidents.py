@@ -318,17 +318,17 @@ def decisions(store: Store, *, include_undone: bool = True) -> list[Decision]:
 
 def merge_incidents(store: Store, target: str, source: str, *, actor: str) -> Decision:
     """Merge `source` into `target`; `target` keeps its id."""
-    members = _members_of(store, target)
+    members = incident_members(store, target)
     if target == source:
         raise UsageError(f"cannot merge {target} with itself")
-    moved = _members_of(store, source)
+    moved = incident_members(store, source)
     changes = {a: target for a in members + moved}
     return _decide(store, "merge", target, source, changes, actor)
 
 
 def split_incident(store: Store, incident_id: str, article_ids: list[int], *, actor: str) -> Decision:
     """Move `article_ids` out of `incident_id` into a new incident; the two are kept apart from now on."""
-    members = _members_of(store, incident_id)
+    members = incident_members(store, incident_id)
     strangers = sorted(set(article_ids) - set(members))
     if strangers:
         raise UsageError(f"article {strangers[0]} is not in {incident_id}")
@@ -345,7 +345,7 @@ def split_incident(store: Store, incident_id: str, article_ids: list[int], *, ac
 
 
 def move_article(store: Store, article_id: int, target: str, *, actor: str) -> Decision:
-    _members_of(store, target)
+    incident_members(store, target)
     current = _incident_of(store, article_id)
     return _decide(store, "move", target, current, {article_id: target}, actor)
 
@@ -395,7 +395,8 @@ def _decide(
     return {d.id: d for d in decisions(store)}[decision_id]
 
 
-def _members_of(store: Store, incident_id: str) -> list[int]:
+def incident_members(store: Store, incident_id: str) -> list[int]:
+    """The article ids of one incident; an unknown id is a usage error naming `brief incidents`."""
     members = [a for a, i in store.memberships().items() if i == incident_id]
     if not members:
         raise UsageError(f"no incident {incident_id} (see `brief incidents`)")

@@ -7,15 +7,20 @@ import numpy as np
 import pytest
 from incident_corpus import SAME_INCIDENT, add, article, build
 
-from incident_brief.config import ClusterSettings
+from incident_brief.config import ClusterSettings, NlpSettings
 from incident_brief.corpus.store import Store
 from incident_brief.errors import UsageError
+from incident_brief.nlp.analysis import Analyzer, analyze_store
 from incident_brief.nlp.clustering import (
+    FEATURES,
     ArticleFeatures,
     Clusterer,
     Weights,
     analysis_dates,
     analysis_entities,
+    article_terms,
+    incident_types,
+    pair_features,
 )
 from incident_brief.nlp.incidents import (
     cluster_store,
@@ -188,7 +193,8 @@ def test_analysis_fields_become_language_independent_keys():
             {"type": "DATE", "value": "2025-02-30"},
         ],
     }
-    assert analysis_entities(analysis) == ["g0016", "halvorsen logistik"]
+    # The actor counts as an entity like any other, and once more, marked, for the actor-conflict feature.
+    assert analysis_entities(analysis) == ["actor:g0016", "g0016", "halvorsen logistik"]
     assert analysis_dates(analysis, None) == ["2025-03-15"]  # a month reads as its middle; 30 Feb is dropped
 
 
@@ -236,3 +242,83 @@ def test_decisions_take_effect_survive_rebuild_and_can_be_undone(corpus):
             merge_incidents(store, a, "inc-nope", actor="maria")
         with pytest.raises(UsageError, match="not in"):
             split_incident(store, a, [999], actor="maria")
+
+
+# Two incidents at one company a few days apart (Brandt Medizintechnik: a help-desk data theft on
+# 8 September 2025, Akira ransomware on 12 September), each in German and English. Written for this
+# test and not used to fit the weights.
+BRANDT = {
+    "brandt-theft-de": ("de", "2025-09-09"),
+    "brandt-theft-en": ("en", "2025-09-09"),
+    "brandt-ransomware-de": ("de", "2025-09-12"),
+    "brandt-ransomware-en": ("en", "2025-09-12"),
+}
+
+
+def test_two_incidents_at_one_company_days_apart_stay_apart_and_languages_join(tmp_path):
+    path = tmp_path / "brandt.db"
+    with Store(path) as store:
+        by_url = add(
+            store, *(article(name, language=lang, published=day) for name, (lang, day) in BRANDT.items())
+        )
+        analyze_store(store, Analyzer(NlpSettings(workers=1)))
+        report = cluster_store(store, SETTINGS)
+        placed = incident_of(store)
+    ids = {name: by_url[article(name).url] for name in BRANDT}
+    assert placed[ids["brandt-theft-de"]] == placed[ids["brandt-theft-en"]]
+    assert placed[ids["brandt-ransomware-de"]] == placed[ids["brandt-ransomware-en"]]
+    assert placed[ids["brandt-theft-de"]] != placed[ids["brandt-ransomware-de"]]
+    assert report.incidents == 2
+
+
+def test_incident_types_in_german_english_and_french():
+    assert incident_types("DDoS-Angriff legt Portal der Stadtwerke lahm") >= {"ddos"}
+    assert incident_types("Ransomware-Angriff: Lösegeldforderung an Klinikum") == {"ransomware"}
+    assert incident_types("Hackers stole customer data from retailer") == {"data_theft"}
+    assert incident_types("Fuite de données chez un assureur") == {"data_theft"}
+    assert incident_types("Un rançongiciel paralyse un hôpital") == {"ransomware", "outage"}
+    assert incident_types("Kritische Sicherheitslücke in VPN-Gateways") == {"vulnerability"}
+    assert incident_types("Bundestag passes budget") == frozenset()
+
+
+def test_headline_type_wins_over_the_lead_and_an_effect_is_no_conflict():
+    # The lead recalls an earlier incident; the headline says what this report is about.
+    terms = article_terms(
+        "Ransomware legt Fertigung still", "Drei Tage nach dem Datendiebstahl trifft es die Firma erneut."
+    )
+    assert {t for t in terms if t.startswith("type:")} == {"type:ransomware"}
+    # A headline naming only an effect borrows the cause from the lead.
+    terms = article_terms("Portal offline", "Ein DDoS-Angriff überlastete die Server.")
+    assert {t for t in terms if t.startswith("type:")} == {"type:ddos", "type:outage"}
+
+
+def typed(article_id: int, types: tuple[str, ...], actors: tuple[str, ...] = ()) -> ArticleFeatures:
+    return ArticleFeatures(
+        id=article_id,
+        vectors=vector(1, 0),
+        terms={"nordwind": 1.0, **{f"type:{t}": 1.0 for t in types}},
+        entities=frozenset({"nordwind energie", *actors, *(f"actor:{a}" for a in actors)}),
+        dates=np.array([738000]),
+    )
+
+
+def test_type_and_actor_features_same_conflicting_unknown():
+    index = {name: n for n, name in enumerate(FEATURES)}
+    ddos, theft = typed(1, ("ddos",), ("g9999",)), typed(2, ("data_theft",), ("g0016",))
+    unknown, outage = typed(3, ()), typed(4, ("outage",))
+    apart = pair_features(ddos, theft)
+    assert apart[index["type_conflict"]] == 1 and apart[index["actor_conflict"]] == 1
+    assert apart[index["type_same"]] == 0
+    same = pair_features(ddos, typed(5, ("ddos", "outage"), ("g9999",)))
+    assert same[index["type_same"]] == 0.5 and same[index["type_conflict"]] == 0
+    assert same[index["actor_conflict"]] == 0
+    for other in (unknown, outage):  # unknown type, or only an effect: neither agreement nor conflict
+        row = pair_features(ddos, other)
+        assert row[index["type_conflict"]] == 0 and row[index["actor_conflict"]] == 0
+    # The markers are not terms or entities: lexical and entity similarity stay as without them.
+    assert ddos.terms == {"nordwind": 1.0} and ddos.entities == {"nordwind energie", "g9999"}
+    assert apart[index["lexical"]] == 1.0
+    # The same incident, the other language: the same type and actor agree.
+    weights = Weights.load()
+    agreeing = pair_features(theft, typed(6, ("data_theft",), ("g0016",)))
+    assert weights.probability(agreeing[None, :])[0] > weights.probability(apart[None, :])[0]

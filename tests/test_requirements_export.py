@@ -695,3 +695,22 @@ def test_write_csv_of_no_rows_is_the_header():
 
 def test_bundle_of_no_rows_has_a_fixed_id():
     assert requirements_bundle([]).id == stix.deterministic_id("bundle")
+
+
+def test_export_of_one_incident(corpus, run):
+    # Articles 1 and 2 (the Rheinpost report and its copy) form one incident, article 3 another.
+    with Store(corpus) as store, store.transaction() as db:
+        store.write_memberships(
+            db,
+            {1: ("inc-aaa111", "cluster"), 2: ("inc-aaa111", "cluster"), 3: ("inc-bbb222", "cluster")},
+            {"inc-aaa111": "Amazon und Microsoft", "inc-bbb222": "Regulator: keep cloud logs"},
+        )
+    only_b = run("--db", corpus, "export", "requirements", "--incident", "inc-bbb222")
+    assert only_b.exit_code == 0, only_b.output
+    records = [json.loads(line) for line in only_b.stdout.splitlines()]
+    assert [r["statement"] for r in records] == [_retention_requirement()["statement"]]
+    both = run(
+        "--db", corpus, "export", "requirements", "--incident", "inc-aaa111", "--incident", "inc-bbb222"
+    )
+    assert len(both.stdout.splitlines()) == 3
+    _one_line_error(run("--db", corpus, "export", "requirements", "--incident", "inc-nope"), 2, "inc-nope")
