@@ -728,7 +728,8 @@ def cluster(ctx, rebuild: bool, as_json: bool) -> None:
     click.echo(
         f"clustered {report.clustered} articles into {report.incidents} incidents "
         f"({report.new_incidents} new, "
-        f"{report.refined} moved by refinement); embedded {report.featurized}, "
+        f"{report.refined} moved by refinement); described {report.featurized} "
+        f"(embedded {report.embedded}), "
         f"{report.without_analysis} without analysis, {report.skipped_empty} empty"
     )
 

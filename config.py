@@ -65,6 +65,7 @@ class NlpSettings:
     workers: int = 0  # analysis processes for `brief analyze`; 0 = one per CPU core
     min_segment_chars: int = 200  # shorter paragraphs in another language are not split off
     catalog_dir: str = ""  # actor/software/product catalogs from `brief catalogs refresh`; empty: shipped
+    learned_requirements: bool = True  # learned requirement detector and control ranking (slower, better)
 
 
 @dataclass(frozen=True)

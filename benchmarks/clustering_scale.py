@@ -35,6 +35,7 @@ import numpy as np
 from incident_brief.config import ClusterSettings
 from incident_brief.corpus.records import Article
 from incident_brief.corpus.store import Store
+from incident_brief.nlp.clustering import FEATURES_VERSION
 from incident_brief.nlp.embeddings import DEFAULT_EMBEDDER
 from incident_brief.nlp.incidents import cluster_store
 
@@ -101,7 +102,7 @@ def generate(store: Store, articles: int, incidents: int, seed: int, first_id: i
                 ),
                 (
                     article_id, DEFAULT_EMBEDDER, DIMENSION, f"h{article_id}", None, vectors.tobytes(),
-                    json.dumps(terms), json.dumps(sorted(known)), json.dumps([day]),
+                    json.dumps(terms), json.dumps(sorted(known)), json.dumps([day]), FEATURES_VERSION,
                 ),
             )
         )  # fmt: skip

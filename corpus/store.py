@@ -109,7 +109,9 @@ MIGRATIONS: list[str] = [
         vectors BLOB NOT NULL,                 -- float32, 3 x dimension: title, lead, body
         terms TEXT NOT NULL,                   -- JSON {term: count}
         entities TEXT NOT NULL,                -- JSON list of language-independent entity keys
-        dates TEXT NOT NULL                    -- JSON list of ISO dates: published and mentioned
+        dates TEXT NOT NULL,                   -- JSON list of ISO dates: published and mentioned
+        version TEXT NOT NULL                  -- FEATURES_VERSION (nlp/clustering.py): a change means
+                                               -- describing again (the vectors are kept)
     );
     CREATE INDEX article_features_embedder ON article_features(embedder);
     -- Document frequencies of terms, for TF-IDF weights.
@@ -434,17 +436,35 @@ class Store:
         rows = self.query("SELECT embedder, count(*) FROM article_features GROUP BY embedder")
         return {row[0]: row[1] for row in rows}
 
-    def articles_to_featurize(self, embedder: str) -> list[int]:
-        """Articles without current features: new, changed text, or a newer analysis."""
+    def articles_to_featurize(self, embedder: str, version: str) -> list[int]:
+        """Articles without current features: new, changed text, a newer analysis, or features of
+        another version."""
         rows = self.query(
             "SELECT a.id FROM articles a LEFT JOIN article_features f ON f.article_id = a.id "
             "LEFT JOIN analyses n ON n.article_id = a.id "
             "WHERE f.article_id IS NULL OR f.embedder != ? OR f.content_hash != a.content_hash "
+            "OR f.version != ? "
             "OR (n.analyzed_at IS NOT NULL AND (f.analyzed_at IS NULL OR f.analyzed_at < n.analyzed_at)) "
             "ORDER BY a.id",
-            (embedder,),
+            (embedder, version),
         )
         return [row[0] for row in rows]
+
+    def current_vectors(self, article_ids: list[int], embedder: str) -> dict[int, bytes]:
+        """Stored vectors still valid for the article's text and this embedder, so that describing an
+        article again (newer analysis, new features version) does not mean embedding it again."""
+        found: dict[int, bytes] = {}
+        for start in range(0, len(article_ids), 500):
+            chunk = article_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.query(
+                "SELECT f.article_id, f.vectors FROM article_features f "
+                "JOIN articles a ON a.id = f.article_id "
+                f"WHERE f.embedder = ? AND f.content_hash = a.content_hash AND f.article_id IN ({marks})",
+                (embedder, *chunk),
+            ):
+                found[row[0]] = row[1]
+        return found
 
     def analysis_times(self, article_ids: list[int]) -> dict[int, str]:
         found: dict[int, str] = {}
@@ -459,7 +479,7 @@ class Store:
 
     def write_features(self, db: sqlite3.Connection, rows: list[tuple]) -> None:
         """Rows of (article_id, embedder, dimension, content_hash, analyzed_at, vectors, terms JSON,
-        entities JSON, dates JSON); an article's previous terms leave the document frequencies."""
+        entities JSON, dates JSON, version); an article's previous terms leave the document frequencies."""
         for row in rows:
             old = db.execute("SELECT terms FROM article_features WHERE article_id = ?", (row[0],)).fetchone()
             if old:
@@ -470,7 +490,7 @@ class Store:
                 "INSERT INTO term_df (term, df) VALUES (?, 1) ON CONFLICT(term) DO UPDATE SET df = df + 1",
                 [(t,) for t in json.loads(row[6])],
             )
-        db.executemany("INSERT OR REPLACE INTO article_features VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        db.executemany("INSERT OR REPLACE INTO article_features VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def delete_features(self, db: sqlite3.Connection) -> None:
         db.execute("DELETE FROM article_features")

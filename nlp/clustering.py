@@ -48,6 +48,10 @@ FEATURES = (
     "type_conflict",
     "actor_conflict",
 )
+# Version of the stored article features (terms, entity keys, dates: article_features). Bump it when how
+# they are computed changes, so that `brief cluster` describes every article again (without re-embedding).
+# "2": incident-type terms (type:x) and actor entities (actor:x).
+FEATURES_VERSION = "2"
 LEAD_CHARS = 600
 MAX_TERMS = 300  # the article's most frequent terms: all of a news article's, bounded for a 1 MB page
 ENTITY_TERM_WEIGHT = 2  # an entity id counts as a term occurring this often

@@ -20,6 +20,7 @@ from incident_brief.config import ClusterSettings
 from incident_brief.corpus.store import Store
 from incident_brief.errors import UsageError
 from incident_brief.nlp.clustering import (
+    FEATURES_VERSION,
     ArticleFeatures,
     Clusterer,
     Weights,
@@ -40,7 +41,8 @@ Progress = Callable[[str, int], None] | None
 class ClusterReport:
     embedder: str
     rebuild: bool
-    featurized: int = 0  # articles embedded (new, changed, newly analysed)
+    featurized: int = 0  # articles described (new, changed, newly analysed, older features version)
+    embedded: int = 0  # of these, articles embedded: new or changed text, or another embedder
     without_analysis: int = 0  # clustered without entities and mentioned dates: no analysis yet
     skipped_empty: int = 0  # neither title nor text
     clustered: int = 0  # articles placed in this run
@@ -84,9 +86,11 @@ def check_embedder(store: Store, name: str, *, rebuild: bool) -> bool:
 
 def featurize_store(
     store: Store, embedder: Embedder, *, batch_size: int = 32, progress: Progress = None
-) -> int:
-    """Embed and describe every article without current features; returns how many."""
-    ids = store.articles_to_featurize(embedder.name)
+) -> tuple[int, int]:
+    """Describe every article without current features, embedding those without current vectors;
+    returns how many were described and how many of them embedded."""
+    ids = store.articles_to_featurize(embedder.name, FEATURES_VERSION)
+    embedded = 0
     if progress:
         progress("total", len(ids))
     for start in range(0, len(ids), batch_size):
@@ -99,7 +103,14 @@ def featurize_store(
         leads = [lead_of(text) or title for title, text in zip(titles, texts, strict=True)]
         bodies = [text or title for title, text in zip(titles, texts, strict=True)]
         firsts = [title or lead for title, lead in zip(titles, leads, strict=True)]
-        vectors = np.stack([embedder.embed(firsts), embedder.embed(leads), embedder.embed(bodies)], axis=1)
+        vectors = store.current_vectors(chunk, embedder.name)
+        todo = [k for k, i in enumerate(chunk) if i not in vectors]
+        if todo:
+            embedded += len(todo)
+            fresh = np.stack(
+                [embedder.embed([part[k] for k in todo]) for part in (firsts, leads, bodies)], axis=1
+            )
+            vectors.update({chunk[k]: fresh[j].astype(np.float32).tobytes() for j, k in enumerate(todo)})
         rows = []
         for k, article in enumerate(articles):
             analysis = store.get_analysis(article.id) if article.id in analysed else None
@@ -111,17 +122,18 @@ def featurize_store(
                     embedder.dimension,
                     article.content_hash,
                     analysed.get(article.id),
-                    vectors[k].astype(np.float32).tobytes(),
+                    vectors[article.id],
                     json.dumps(article_terms(titles[k], texts[k], entities), ensure_ascii=False),
                     json.dumps(entities, ensure_ascii=False),
                     json.dumps(analysis_dates(analysis, article.published)),
+                    FEATURES_VERSION,
                 )
             )
         with store.transaction() as db:
             store.write_features(db, rows)
         if progress:
             progress("advance", len(chunk))
-    return len(ids)
+    return len(ids), embedded
 
 
 def load_features(store: Store) -> dict[int, ArticleFeatures]:
@@ -167,7 +179,9 @@ def cluster_store(
         with store.transaction() as db:
             store.delete_features(db)
     report = ClusterReport(embedder=name, rebuild=rebuild)
-    report.featurized = featurize_store(store, embedder, batch_size=settings.batch_size, progress=progress)
+    report.featurized, report.embedded = featurize_store(
+        store, embedder, batch_size=settings.batch_size, progress=progress
+    )
     features = load_features(store)
     locks = current_locks(store)
     previous = store.memberships()

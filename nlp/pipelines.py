@@ -66,7 +66,10 @@ class PipelineSet:
     def get(self, language: str) -> LanguagePipeline:
         if language not in self._loaded:
             self._loaded[language] = build_pipeline(
-                language, resolve(self.model_name(language)), self.settings.catalog_dir
+                language,
+                resolve(self.model_name(language)),
+                self.settings.catalog_dir,
+                learned_requirements=self.settings.learned_requirements,
             )
         return self._loaded[language]
 
@@ -76,7 +79,8 @@ class PipelineSet:
         model or component change makes `brief analyze` redo the articles."""
         models = f"en={self.settings.en_model},de={self.settings.de_model},other={self.settings.other_model}"
         catalog = f"|catalog={self.settings.catalog_dir}" if self.settings.catalog_dir else ""
-        return f"incident-brief-{__version__}|components-{COMPONENTS_VERSION}|{models}{catalog}"
+        rules = "" if self.settings.learned_requirements else "|requirements=rules"
+        return f"incident-brief-{__version__}|components-{COMPONENTS_VERSION}|{models}{catalog}{rules}"
 
     def version(self, languages: list[str]) -> str:
         parts = [f"incident-brief-{__version__}", f"components-{COMPONENTS_VERSION}"]
@@ -84,7 +88,9 @@ class PipelineSet:
         return "|".join(parts)
 
 
-def build_pipeline(language: str, spec: ModelSpec, catalog_dir: str = "") -> LanguagePipeline:
+def build_pipeline(
+    language: str, spec: ModelSpec, catalog_dir: str = "", *, learned_requirements: bool = True
+) -> LanguagePipeline:
     for module, _factory in COMPONENTS:
         importlib.import_module(f"incident_brief.nlp.{module}")
     nlp = load_spacy(spec, language)
@@ -95,5 +101,7 @@ def build_pipeline(language: str, spec: ModelSpec, catalog_dir: str = "") -> Lan
         nlp.add_pipe("sentencizer", first=True)
     for _module, factory in COMPONENTS:
         config = {"catalog": catalog_dir} if catalog_dir and factory in CATALOG_COMPONENTS else {}
+        if factory == "incident_requirements":
+            config["learned"] = learned_requirements
         nlp.add_pipe(factory, config=config)
     return LanguagePipeline(language, spec, nlp)

@@ -12,7 +12,10 @@ from incident_brief.corpus.store import Store
 from incident_brief.errors import UsageError
 from incident_brief.nlp.analysis import Analyzer, analyze_store
 from incident_brief.nlp.clustering import (
+    ACTOR_PREFIX,
     FEATURES,
+    FEATURES_VERSION,
+    TYPE_PREFIX,
     ArticleFeatures,
     Clusterer,
     Weights,
@@ -208,6 +211,48 @@ def test_embeddings_from_another_model_are_refused_then_rebuilt(corpus):
             cluster_store(store, SETTINGS)
         report = cluster_store(store, SETTINGS, rebuild=True)
         assert report.featurized == 5 and store.feature_embedders() == {"use-multilingual": 5}
+
+
+class RefusingEmbedder:
+    """The default embedder's name and size, for a run that must not embed anything."""
+
+    name = SETTINGS.embedder
+    dimension = 512
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        raise AssertionError(f"embedded {len(texts)} texts")
+
+
+def test_features_of_an_older_version_are_described_again_without_embedding(corpus):
+    path, ids = corpus
+    ransomware, ddos = ids["halvorsen-ransomware-de"], ids["halvorsen-ddos-de"]
+    with Store(path) as store:
+        cluster_store(store, SETTINGS)
+        current = {row["article_id"]: tuple(row) for row in store.query("SELECT * FROM article_features")}
+        # As version "1" stored them: no incident-type terms, no actor entities. Written through the store,
+        # so the document frequencies stay consistent.
+        old = []
+        for row in current.values():
+            terms = {t: n for t, n in json.loads(row[6]).items() if not t.startswith(TYPE_PREFIX)}
+            entities = [e for e in json.loads(row[7]) if not e.startswith(ACTOR_PREFIX)]
+            old.append((*row[:6], json.dumps(terms), json.dumps(entities), row[8], "1"))
+        with store.transaction() as db:
+            store.write_features(db, old)
+        assert store.query("SELECT count(*) FROM term_df WHERE term LIKE 'type:%' AND df > 0")[0][0] == 0
+
+        report = cluster_store(store, SETTINGS, embedder=RefusingEmbedder())
+        assert report.featurized == 5 and report.embedded == 0
+        stored = {row["article_id"]: row for row in store.query("SELECT * FROM article_features")}
+        assert {row["version"] for row in stored.values()} == {FEATURES_VERSION}
+        # Headlines "Akira-Gruppe bekennt sich zu Ransomware-Angriff" and "DDoS-Angriffe legen Website von
+        # Halvorsen Logistik lahm"; Akira is g1024 in the threat-actor catalog.
+        assert "type:ransomware" in json.loads(stored[ransomware]["terms"])
+        assert "actor:g1024" in json.loads(stored[ransomware]["entities"])
+        assert "type:ddos" in json.loads(stored[ddos]["terms"])
+        assert store.query("SELECT df FROM term_df WHERE term = 'type:ddos'")[0][0] == 2  # both DDoS reports
+        for article_id, row in stored.items():  # the vectors were kept, the rest is as first computed
+            assert tuple(row) == current[article_id]
+        assert cluster_store(store, SETTINGS, embedder=RefusingEmbedder()).featurized == 0
 
 
 def test_decisions_take_effect_survive_rebuild_and_can_be_undone(corpus):

@@ -806,3 +806,20 @@ def test_learned_detector_adds_a_demand_the_lexicon_does_not_name(analyzer):
 )
 def test_learned_detector_leaves_demands_without_security_alone(analyzer, language, text):
     assert requirements(analyzer, text, language) == []
+
+
+def test_learned_parts_can_be_switched_off_in_settings(tmp_path, shared):
+    from incident_brief.config import load_settings
+    from incident_brief.nlp.pipelines import PipelineSet
+
+    (tmp_path / "brief.toml").write_text("[nlp]\nbatch_size = 8\n")
+    settings = load_settings(tmp_path / "brief.toml", environ={"BRIEF_NLP_LEARNED_REQUIREMENTS": "false"})
+    assert settings.nlp.learned_requirements is False
+    rules_only = PipelineSet(settings.nlp)
+    # a different fingerprint makes `brief analyze` redo analyses made with the learned parts
+    assert rules_only.fingerprint != PipelineSet(NlpSettings()).fingerprint
+    assert rules_only.get("de").nlp.get_pipe("incident_requirements").learned is None
+    # the rules alone still find the seed article's logging demand
+    text = (shared / SEED).read_text(encoding="utf-8")
+    found = Analyzer(settings.nlp).analyze(text, language="de", published="2024-10-31").requirements
+    assert any("AU-2" in [c["id"] for c in r["controls"][:3]] for r in found)
