@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from process_stats import cpu_model, tree_memory_kb  # sibling module (benchmarks run as scripts)
+from process_stats import cpu_model, run_measured  # sibling module (benchmarks run as scripts)
 
 TARGET_RATE = 15.0  # articles/s
 TARGET_MEMORY_MB = 1536
@@ -444,18 +444,10 @@ def store_articles(db: Path, articles: list[GeneratedArticle]) -> None:
 
 def run_analyze(db: Path) -> tuple[float, tuple[int, int], dict]:
     command = [sys.executable, "-m", "incident_brief.cli", "--db", str(db), "analyze", "--json"]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak_pss = peak_rss = 0
-    while process.poll() is None:
-        pss, rss = tree_memory_kb(process.pid)
-        peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
-        time.sleep(0.1)
-    elapsed = time.perf_counter() - started
-    out, err = process.communicate()
-    if process.returncode != 0:
-        raise SystemExit(f"brief analyze failed ({process.returncode}): {err.decode()[-2000:]}")
-    return elapsed, (peak_pss, peak_rss), json.loads(out)
+    run = run_measured(command)
+    if run.returncode != 0:
+        raise SystemExit(f"brief analyze failed ({run.returncode}): {run.stderr.decode()[-2000:]}")
+    return run.seconds, (run.peak_pss_kb, run.peak_rss_kb), json.loads(run.stdout)
 
 
 LOAD_SCRIPT = """

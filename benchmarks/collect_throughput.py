@@ -19,17 +19,15 @@ import json
 import multiprocessing
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from process_stats import cpu_model, tree_memory_kb  # sibling module (benchmarks run as scripts)
+from process_stats import cpu_model, run_measured  # sibling module (benchmarks run as scripts)
 
 WORDS_EN = tuple(
     """
@@ -172,17 +170,10 @@ def run_collect(db: Path, feeds: list[str]) -> tuple[float, int, dict]:
     ]
     for feed in feeds:
         command += ["--feed", feed]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, tree_memory_kb(process.pid)[1])  # RSS: the workers share little
-        time.sleep(0.1)
-    elapsed = time.perf_counter() - started
-    out, err = process.communicate()
-    if process.returncode not in (0, 1):
-        raise SystemExit(f"collect failed ({process.returncode}): {err.decode()[-2000:]}")
-    return elapsed, peak, json.loads(out)
+    run = run_measured(command, env=env)
+    if run.returncode not in (0, 1):
+        raise SystemExit(f"collect failed ({run.returncode}): {run.stderr.decode()[-2000:]}")
+    return run.seconds, run.peak_rss_kb, json.loads(run.stdout)  # RSS: the workers share little
 
 
 def main() -> None:

@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from process_stats import cpu_model, tree_memory_kb  # sibling module (benchmarks run as scripts)
+from process_stats import cpu_model, run_measured  # sibling module (benchmarks run as scripts)
 
 from incident_brief.corpus.records import Article
 from incident_brief.corpus.store import Store
@@ -145,18 +144,11 @@ def measure(db: Path, export_format: str, out: Path) -> dict:
         "--out",
         str(out),
     ]
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak_pss = peak_rss = 0
-    while process.poll() is None:
-        pss, rss = tree_memory_kb(process.pid)
-        peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
-        time.sleep(0.02)
-    seconds = time.perf_counter() - started
-    stdout, stderr = process.communicate()
-    if process.returncode != 0:
-        raise SystemExit(f"{export_format}: exit {process.returncode}: {stderr.strip()}")
-    count = int(stdout.split()[1])  # "wrote N requirements to FILE"
+    run = run_measured(command, interval=0.02)
+    if run.returncode != 0:
+        raise SystemExit(f"{export_format}: exit {run.returncode}: {run.stderr.decode().strip()}")
+    seconds, peak_pss, peak_rss = run.seconds, run.peak_pss_kb, run.peak_rss_kb
+    count = int(run.stdout.split()[1])  # "wrote N requirements to FILE"
     return {
         "format": export_format,
         "requirements": count,

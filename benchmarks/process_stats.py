@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -27,6 +30,30 @@ def tree_memory_kb(pid: int) -> tuple[int, int]:
         except (OSError, ValueError):
             continue
     return pss, rss
+
+
+@dataclass
+class MeasuredRun:
+    seconds: float
+    peak_pss_kb: int
+    peak_rss_kb: int
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+def run_measured(command: list[str], *, interval: float = 0.1, env: dict | None = None) -> MeasuredRun:
+    """Runs a command to its end, sampling the memory of its process tree every `interval` seconds."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    peak_pss = peak_rss = 0
+    while process.poll() is None:
+        pss, rss = tree_memory_kb(process.pid)
+        peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
+        time.sleep(interval)
+    seconds = time.perf_counter() - started
+    stdout, stderr = process.communicate()
+    return MeasuredRun(seconds, peak_pss, peak_rss, process.returncode, stdout, stderr)
 
 
 def cpu_model() -> str:
