@@ -666,13 +666,12 @@ def export_requirements_command(
 
     A requirement repeated in syndicated copies is one requirement with several sources.
     """
+    from incident_brief.briefs.files import write_file_atomically
     from incident_brief.briefs.requirements_export import (
         count_analysed,
         iter_requirements,
-        write_file_atomically,
         write_requirements,
     )
-    from incident_brief.nlp.incidents import incident_members
 
     settings = _settings(ctx)
     malformed: list[str] = []
@@ -681,11 +680,11 @@ def export_requirements_command(
         malformed.append(f"article {article_id}: {reason}")
 
     with _open_store(settings, readonly=True) as store:
-        article_ids = (
-            {a for incident in incident_ids for a in incident_members(store, incident)}
-            if incident_ids
-            else None
-        )
+        article_ids = None
+        if incident_ids:  # imported only here: the clustering modules load numpy, hnswlib and spaCy
+            from incident_brief.nlp.incidents import incident_members
+
+            article_ids = {a for incident in incident_ids for a in incident_members(store, incident)}
         rows = iter_requirements(store, article_ids, on_malformed=note_malformed)
         if out is None:
             count = write_requirements(rows, export_format, sys.stdout)
@@ -886,12 +885,9 @@ def export_incidents_command(ctx, export_format: str, out: Path | None) -> None:
     if out is None:
         click.echo("".join(lines), nl=False)
         return
-    partial = out.with_name(out.name + ".partial")
-    try:
-        partial.write_text("".join(lines), encoding="utf-8")
-        partial.replace(out)  # readers never see half a file
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    from incident_brief.briefs.files import write_file_atomically
+
+    write_file_atomically(out, lambda stream: stream.writelines(lines))
     click.echo(f"wrote {len(lines)} incidents to {out}")
 
 

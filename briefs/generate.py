@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 
 from incident_brief.briefs import history, render_html, render_json, render_markdown, render_stix
 from incident_brief.briefs.build import BriefBuilder, IncidentInput
+from incident_brief.briefs.files import write_file_atomically
 from incident_brief.corpus.store import Store, now_iso
 from incident_brief.errors import UsageError
 
@@ -92,20 +93,6 @@ def check_writable(out_dir: Path) -> None:
         raise UsageError(f"cannot write to {out_dir}: {exc.strerror or exc}") from None
 
 
-def write_atomic(path: Path, text: str) -> None:
-    try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise UsageError(f"cannot write to {path.parent}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
 def write_briefs(
     store: Store,
     builder: BriefBuilder,
@@ -130,7 +117,7 @@ def write_briefs(
             brief.changes = history.changes_since(history.latest(store, incident.incident_id), brief)
             stem = file_stem(incident.incident_id)
             for name in formats:
-                write_atomic(out_dir / f"{stem}.{FORMATS[name]}", _RENDERERS[name](brief))
+                _write_text(out_dir / f"{stem}.{FORMATS[name]}", _RENDERERS[name](brief))
             history.save(store, brief)  # after the files: a failed write does not count as a brief given
             report.briefs += 1
             if progress:
@@ -145,6 +132,10 @@ def write_briefs(
 
         listed = [row for row in rows if (out_dir / file_name(row.incident_id)).exists()]
         path = out_dir / f"index.{FORMATS[name]}"
-        write_atomic(path, _INDEXES[name](listed, file_name))
+        _write_text(path, _INDEXES[name](listed, file_name))
         report.index_files.append(path)
     return report
+
+
+def _write_text(path: Path, text: str) -> None:
+    write_file_atomically(path, lambda stream: stream.write(text))

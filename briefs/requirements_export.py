@@ -12,20 +12,16 @@ occurrence, so a demand made twice stays two) is listed in `also_in`.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import itertools
 import json
-import os
 import re
-import tempfile
 import textwrap
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import TextIO
 from urllib.parse import urlsplit
 
 import stix2
@@ -63,7 +59,6 @@ _LINKABLE_URL = re.compile(r"^https?://[^\s<>]+$")
 _BATCH_ARTICLES = 500
 
 MalformedCallback = Callable[[int, str], None]
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -766,35 +761,3 @@ def _parse_timestamp(value: str) -> datetime:
 
 def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-# Files
-
-
-def write_file_atomically(path: Path, write: Callable[[TextIO], T]) -> T:
-    """Call `write` with a text stream on a temporary file beside `path`, then rename it over `path`,
-    so readers never see half a file and a failed export leaves the old one in place.
-    An unwritable place is a UsageError (exit code 2)."""
-    target = Path(path)
-    try:
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-", suffix=".tmp")
-    except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            result = write(stream)
-        # mkstemp makes the file private (0600); an export is an ordinary file, or keeps the old mode
-        os.chmod(temporary, target.stat().st_mode & 0o777 if target.exists() else 0o644)
-        os.replace(temporary, target)
-    except OSError as exc:
-        _remove(temporary)
-        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
-    except BaseException:
-        _remove(temporary)
-        raise
-    return result
-
-
-def _remove(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)

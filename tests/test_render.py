@@ -19,7 +19,8 @@ from stix2validator import ValidationOptions, validate_string
 
 from incident_brief.briefs import render_html, render_json, render_markdown, render_stix
 from incident_brief.briefs.build import BriefBuilder, IncidentInput
-from incident_brief.briefs.generate import write_atomic, write_briefs
+from incident_brief.briefs.files import write_file_atomically
+from incident_brief.briefs.generate import write_briefs
 from incident_brief.briefs.model import (
     Brief,
     Confidence,
@@ -295,7 +296,7 @@ def test_an_output_path_under_a_file_is_a_clear_error(corpus, tmp_path):
 def test_writes_replace_files_whole_and_leave_no_temporary_files(tmp_path):
     target = tmp_path / "brief.md"
     target.write_text("old brief")
-    write_atomic(target, "new brief")
+    write_file_atomically(target, lambda stream: stream.write("new brief"))
     assert target.read_text() == "new brief"
     assert os.listdir(tmp_path) == ["brief.md"]
 

@@ -15,6 +15,7 @@ from stix2validator import ValidationOptions, validate_string
 from trestle.oscal.profile import Profile
 
 from incident_brief.briefs import oscal, stix
+from incident_brief.briefs.files import write_file_atomically
 from incident_brief.briefs.requirements_export import (
     CSV_COLUMNS,
     FORMATS,
@@ -23,7 +24,6 @@ from incident_brief.briefs.requirements_export import (
     requirements_profile,
     spreadsheet_safe,
     write_csv,
-    write_file_atomically,
     write_jsonl,
     write_requirements,
 )
