@@ -28,9 +28,6 @@ from pathlib import Path
 
 import hnswlib
 import numpy as np
-from spacy.lang.de.stop_words import STOP_WORDS as DE_STOP
-from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
-from spacy.lang.fr.stop_words import STOP_WORDS as FR_STOP
 
 from incident_brief.errors import ModelError
 
@@ -61,7 +58,6 @@ REINDEX_COSINE = 0.995  # an incident is re-indexed when its centroid moved furt
 MEMBER_SAMPLE = 8  # members an article is compared with per candidate incident
 MERGE_SAMPLE = 5  # members of each side compared when two incidents might merge
 MERGE_NEIGHBOURS = 5  # incidents refinement considers for a touched incident or a member it re-scores
-_STOP_WORDS = frozenset(EN_STOP | DE_STOP | FR_STOP)
 _TOKEN = re.compile(r"[^\W\d_][\w'-]{2,}|\d{4}")  # words of 3+ characters, and years
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 TYPE_PREFIX = "type:"  # an incident type travels among an article's terms, an actor among its entities
@@ -436,12 +432,23 @@ def default_incident_id(article: ArticleFeatures, taken: set[str]) -> str:
 # Features of an article
 
 
+@cache
+def stop_words() -> frozenset[str]:
+    """English, German and French stop words, loaded on first use: importing spacy.lang.fr builds its
+    tokenizer exceptions (about 2 s), which `brief incidents` and the exports do not need."""
+    from spacy.lang.de.stop_words import STOP_WORDS as DE_STOP
+    from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP
+    from spacy.lang.fr.stop_words import STOP_WORDS as FR_STOP
+
+    return frozenset(EN_STOP | DE_STOP | FR_STOP)
+
+
 def article_terms(title: str, text: str, entities: Iterable[str] = ()) -> Counter:
     """Term counts: lower-cased words of three or more letters that are not stop words, years, the
     entity ids (`ent:` and the key), which are the same in every language, and the incident types of
     title and lead (`type:`, read back into ArticleFeatures.types)."""
     words = (m.group().lower() for m in _TOKEN.finditer(f"{title}\n{text}"))
-    counts = Counter(dict(Counter(w for w in words if w not in _STOP_WORDS).most_common(MAX_TERMS)))
+    counts = Counter(dict(Counter(w for w in words if w not in stop_words()).most_common(MAX_TERMS)))
     counts.update({f"ent:{key}": ENTITY_TERM_WEIGHT for key in entities if not key.startswith(ACTOR_PREFIX)})
     # The headline says what happened; the lead, which often recalls earlier incidents, only where the
     # headline names no cause (only an effect such as an outage, or nothing).
