@@ -47,6 +47,8 @@ benchmarks: install-test
 	$(BIN)/python benchmarks/clustering_ecb.py
 	$(BIN)/python benchmarks/clustering_scale.py
 	$(BIN)/python benchmarks/summarize_briefs.py
+	$(BIN)/python benchmarks/brief_invariants.py
+	$(BIN)/python benchmarks/serve_pages.py
 
 ## Retrain the shipped German pipeline from ../shared/data (models/recipes/de/MODEL_CARD.md).
 train-de: install-test

@@ -865,6 +865,47 @@ def incidents_decisions(ctx, as_json: bool) -> None:
             )
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port.")
+@click.option(
+    "--token",
+    envvar="BRIEF_TOKEN",
+    metavar="TOKEN",
+    help="Require TOKEN on every request [env BRIEF_TOKEN]; needed to listen beyond 127.0.0.1.",
+)
+@click.option(
+    "--reviewer",
+    envvar="BRIEF_REVIEWER",
+    metavar="NAME",
+    help="Name recorded with each correction [env BRIEF_REVIEWER; default: the login name].",
+)
+@click.pass_context
+def serve(ctx, host: str, port: int, token: str | None, reviewer: str | None) -> None:
+    """Serve the review web app over the database: read, correct, approve and export briefs.
+
+    Corrections are stored with who and when, can be undone, and hold for later `brief cluster` and
+    `brief summarize` runs (docs/review.md). Ctrl-C stops the server.
+    """
+    from incident_brief.review.serve import bind, check_database, check_token, serve_app
+
+    settings = _settings(ctx)
+    check_token(host, token)
+    check_database(settings.db)
+    sockets = bind(host, port)
+    from incident_brief.review.app import create_app
+
+    app = create_app(settings.db, token=token, reviewer=_actor(reviewer), embedder=settings.cluster.embedder)
+    bound = sockets[0].getsockname()
+    shown = f"[{bound[0]}]" if ":" in bound[0] else bound[0]
+    click.echo(
+        f"serving {settings.db} at http://{shown}:{bound[1]}/ as {app.config['BRIEF_REVIEWER']}"
+        f"{' (token required)' if token else ''}; Ctrl-C stops",
+        err=True,
+    )
+    serve_app(app, sockets)
+
+
 @export.command("incidents")
 @click.option(
     "--format", "export_format", type=click.Choice(["jsonl"]), default="jsonl", show_default=True,

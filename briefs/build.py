@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -44,6 +45,7 @@ from incident_brief.briefs.text import clean_text
 from incident_brief.briefs.vectors import ArticleSentences, SentenceIndex
 from incident_brief.corpus.records import Article
 from incident_brief.corpus.store import Store
+from incident_brief.nlp.labels import has_legal_form
 
 SAME_QUOTE = 0.75  # cosine of the sentences carrying two quotes of one speaker: the same statement
 SAME_REQUIREMENT = 0.8
@@ -55,6 +57,16 @@ CORROBORATED = 0.6  # another independent report has a sentence at least this cl
 MAX_FACTS = 12  # per key-fact list: the most reported ones
 MAX_TIMELINE = 12  # dated events: the most reported ones, shown in time order
 MAX_QUOTES = 15
+MAX_REQUIREMENTS = 12  # the demands most outlets carried, attributed ones first (`export requirements`: all)
+ACRONYM = re.compile(r"[A-ZÄÖÜ][A-ZÄÖÜ0-9&\-]{1,9}")  # "CISA", "BSI", "RNK-IT"
+# words of organisation names that say what kind of body they are, not which one
+ORG_KIND_WORDS = {
+    "office", "agency", "bureau", "federal", "national", "state", "police", "ministry", "department",
+    "council", "service", "services", "security", "information", "institute", "centre", "center",
+    "authority", "amt", "bundesamt", "landesamt", "behörde", "ministerium", "polizei", "agentur", "agence",
+    "nationale",
+}  # fmt: skip
+NAME_KINDS = ("org", "product", "person")  # key-fact kinds reports may disagree on for one name
 MIN_QUOTE_WORDS = 4  # "for weeks," is a fragment, not a statement worth a row
 _PRECISION_RANK = {
     p: i
@@ -102,6 +114,7 @@ class _Report:
     root: int  # the original of its syndication group (itself when it is one)
     independent: bool
     starts: list[int] = field(default_factory=list)  # sentence starts, for finding a mention's sentence
+    expansions: dict[str, str] = field(default_factory=dict)  # the incident's acronyms: "CISA" -> full name
 
     def __post_init__(self) -> None:
         self.starts = [span.start for span in self.sentences.spans]
@@ -109,6 +122,12 @@ class _Report:
     @property
     def id(self) -> int:
         return self.article.id
+
+    def name(self, data: dict) -> str:
+        """A mention's canonical name, an acronym another report of the incident expanded replaced by
+        that expansion."""
+        name = clean_text(data.get("canonical") or data.get("text") or "")
+        return self.expansions.get(name, name)
 
     def sentence_at(self, offset: int) -> int | None:
         """Index of the sentence containing `offset`, if one does."""
@@ -153,12 +172,12 @@ class BriefBuilder:
         corroboration = _corroboration(summary, candidates, vectors)
         if self.rewriter is not None:
             summary = self.rewriter.rewrite(summary)
-        timeline, dates = _timeline(originals)
+        timeline, dates = _timeline(originals, self.language)
         contradictions = _contradictions(dates + _stated_figures(originals))
         sources = [_source(r) for r in reports]
         return Brief(
             incident_id=incident.incident_id,
-            headline=clean_text(incident.title or "") or _headline(originals, summary, self.language),
+            headline=_headline(originals, summary, self.language, clean_text(incident.title or "")),
             language=self.language,
             generated_at=generated_at,
             method="extractive" if self.rewriter is None else f"abstractive:{self.rewriter.name}",
@@ -192,7 +211,67 @@ class BriefBuilder:
             )
             roots_seen.add(root)
         reports.sort(key=lambda r: (r.article.published or "9999", r.id))
+        expansions = _acronym_expansions(reports, self.language)
+        for report in reports:
+            report.expansions = expansions
         return reports
+
+
+def _acronym_expansions(reports: list[_Report], language: str) -> dict[str, str]:
+    """One name per party the reports name by an acronym and its expansion:
+    - an acronym one report expands ("CISA" with the canonical "Cybersecurity and Infrastructure Security
+      Agency", from the text or a catalog) and another writes bare; one expanded in two ways stays as written;
+    - the expansion in one language and the organisation in another that the acronym abbreviates: "State
+      Criminal Police Office of Baden-Württemberg (LKA)" in an English report and "Landeskriminalamt
+      Baden-Württemberg" in a German one (exactly one such name, sharing a proper name with the expansion),
+      shown in the brief's language."""
+    found: dict[str, set[str]] = {}
+    language_of: dict[str, str | None] = {}  # an organisation's name -> the language of a report using it
+    for report in reports:
+        for entity in report.analysis.get("entities") or []:
+            text, canonical = clean_text(entity.get("text") or ""), clean_text(entity.get("canonical") or "")
+            if ACRONYM.fullmatch(text) and canonical and canonical != text:
+                found.setdefault(text, set()).add(canonical)
+            if entity.get("label") == "ORG" and canonical:
+                language_of.setdefault(canonical, report.language_at(entity.get("start") or 0))
+    names = {acronym: expanded.pop() for acronym, expanded in found.items() if len(expanded) == 1}
+    for acronym, expansion in list(names.items()):
+        translations = [
+            name
+            for name, name_language in language_of.items()
+            if name != expansion
+            and name_language != language_of.get(expansion)
+            and name not in names.values()
+            and _abbreviates(acronym, name)
+            and _proper_words(name) & _proper_words(expansion)  # a translation keeps its names
+        ]
+        if len(translations) == 1:
+            (translation,) = translations
+            shown, other = (
+                (translation, expansion) if language_of[translation] == language else (expansion, translation)
+            )
+            names.update({acronym: shown, other: shown})
+    return names
+
+
+def _proper_words(name: str) -> set[str]:
+    """Capitalised words of four letters or more that are no function words: "Baden-Württemberg"."""
+    return {w for w in re.findall(r"\w[\w-]{3,}", name) if w[0].isupper() and w.lower() not in ORG_KIND_WORDS}
+
+
+def _abbreviates(acronym: str, name: str) -> bool:
+    """Schwartz and Hearst's test: the acronym's letters occur in the name in order, matched from the end,
+    the first one at the start of a word ("LKA" in "Landeskriminalamt Baden-Württemberg")."""
+    letters = [c.lower() for c in acronym if c.isalnum()]
+    text = name.lower()
+    position = len(text)
+    for k in range(len(letters) - 1, -1, -1):
+        position = text.rfind(letters[k], 0, position)
+        while k == 0 and position > 0 and text[position - 1].isalnum():
+            position = text.rfind(letters[k], 0, position)
+        if position < 0:
+            return False
+    return True
 
 
 def _candidates(originals: list[_Report]) -> tuple[list[Candidate], np.ndarray]:
@@ -235,9 +314,16 @@ def _corroboration(summary: list[SummarySentence], candidates: list[Candidate], 
     return count
 
 
-def _headline(originals: list[_Report], summary: list[SummarySentence], language: str) -> str:
-    """The title of the report closest to the coverage as a whole, in the brief's language if one is."""
+def _headline(originals: list[_Report], summary: list[SummarySentence], language: str, title: str) -> str:
+    """The incident's title (its earliest report's) when a report in the brief's language carries it; else
+    the title of the report closest to the coverage as a whole, in the brief's language if one is."""
     titled = [r for r in originals if r.article.title and clean_text(r.article.title) and r.sentences.spans]
+    if title and (
+        not titled
+        or any(clean_text(r.article.title) == title and r.language_at(0) == language for r in titled)
+        or all(r.language_at(0) != language for r in titled)
+    ):
+        return title
     if not titled:
         return summary[0].text if summary else "(untitled incident)"
     means = np.stack([r.sentences.vectors.mean(axis=0) for r in titled])
@@ -279,8 +365,9 @@ class _Dated:
     published: str | None
 
 
-def _timeline(originals: list[_Report]) -> tuple[list[TimelineEntry], list[_Stated]]:
-    """The timeline, and every dated sentence (for finding contradictions)."""
+def _timeline(originals: list[_Report], language: str) -> tuple[list[TimelineEntry], list[_Stated]]:
+    """The timeline, and every dated sentence (for finding contradictions). An event several reports date
+    is shown in the words of the first report in the brief's language, else of the first report."""
     mentions: list[_Dated] = []
     for report in originals:
         text = report.article.text
@@ -328,7 +415,11 @@ def _timeline(originals: list[_Report]) -> tuple[list[TimelineEntry], list[_Stat
             )
             entries.append((mention, entry))
         elif mention.evidence not in same.evidence:
-            same.evidence.append(mention.evidence)
+            if same.evidence[0].language != language and mention.evidence.language == language:
+                same.expression, same.sentence = mention.expression, mention.sentence
+                same.evidence.insert(0, mention.evidence)
+            else:
+                same.evidence.append(mention.evidence)
     kept = [entry for _, entry in entries]
     if len(kept) > MAX_TIMELINE:  # the events most reports date, then the most precise
         ranked = sorted(
@@ -464,7 +555,7 @@ def _grouped(items, threshold: float) -> list[_Group]:
 def _speaker(report: _Report, speaker: dict | None) -> tuple[str | None, Person | None]:
     if not speaker:
         return None, None
-    name = clean_text(speaker.get("canonical") or speaker.get("text") or "")
+    name = report.name(speaker)
     if not name:
         return None, None
     role = employer = None
@@ -527,10 +618,10 @@ def _preferred(items: list, language: str):
     return next((item for item in items if item.language == language), items[0])
 
 
-def _party(data: dict | None) -> Party | None:
+def _party(report: _Report, data: dict | None) -> Party | None:
     if not data:
         return None
-    name = clean_text(data.get("canonical") or data.get("text") or "")
+    name = report.name(data)
     return Party(name, data.get("kb_id")) if name else None
 
 
@@ -545,15 +636,19 @@ def _requirements(reports: list[_Report], language: str) -> list[RequirementEntr
     items = []
     for report in reports:
         for requirement in report.analysis.get("requirements") or []:
-            text = clean_text(requirement.get("text") or "")
+            # the cited characters: the analysis blanks reported words inside the sentence it stores
+            cited = (
+                report.article.text[requirement["start"] : requirement["end"]] if report.article.text else ""
+            )
+            text = clean_text(cited or requirement.get("text") or "")
             if not text:
                 continue
-            requester = _party(requirement.get("requester"))
+            requester = _party(report, requirement.get("requester"))
             entry = RequirementEntry(
                 text=text,
                 statement=clean_text(requirement["statement"]) if requirement.get("statement") else None,
                 requester=requester,
-                addressee=_party(requirement.get("addressee")),
+                addressee=_party(report, requirement.get("addressee")),
                 modality=requirement.get("modality"),
                 polarity=requirement.get("polarity"),
                 language=requirement.get("language") or report.language_at(requirement["start"]),
@@ -569,6 +664,10 @@ def _requirements(reports: list[_Report], language: str) -> list[RequirementEntr
         shown = _preferred(group.items, language)
         evidence = [e for item in group.items for e in item.evidence]
         entries.append(RequirementEntry(**{**shown.__dict__, "evidence": evidence}))
+    if len(entries) > MAX_REQUIREMENTS:
+        order = sorted(entries, key=lambda r: (-len({e.article_id for e in r.evidence}), r.requester is None))
+        kept = {id(r) for r in order[:MAX_REQUIREMENTS]}
+        entries = [r for r in entries if id(r) in kept]
     return entries
 
 
@@ -579,6 +678,8 @@ def _key_facts(reports: list[_Report]) -> KeyFacts:
     facts = KeyFacts()
     actors: dict[str, ActorFact] = {}
     entities: dict[tuple[str, str], tuple[EntityFact | PersonFact, set[int]]] = {}
+    mentions: Counter[tuple[str, str]] = Counter()  # per entity key
+    companies: set[str] = set()  # names (case-folded) a mention gives a company's legal form
     money_seen: set[tuple] = set()
     for report in reports:
         for actor in report.analysis.get("actors") or []:
@@ -586,12 +687,15 @@ def _key_facts(reports: list[_Report]) -> KeyFacts:
             key = actor.get("kb_id") or name
             if not key:
                 continue
-            fact = actors.setdefault(key, ActorFact(name, actor.get("kb_id"), [], []))
+            # analyses stored before actors had a kind knew only groups
+            kind = actor.get("kind") or "group"
+            fact = actors.setdefault(key, ActorFact(name, actor.get("kb_id"), [], [], kind))
             for alias in actor.get("aliases") or []:
                 alias_name, source = clean_text(alias["name"]), alias.get("source") or ""
-                if alias_name == name:
+                if alias_name.casefold() == name.casefold():
                     continue
-                same = next((a for a in fact.aliases if a.name == alias_name), None)
+                # "Cozy Bear" (ATT&CK) and "COZY BEAR" (Microsoft's table) are one name: the first spelling
+                same = next((a for a in fact.aliases if a.name.casefold() == alias_name.casefold()), None)
                 if same is None:
                     fact.aliases.append(Alias(alias_name, source))
                 elif source not in same.source.split(", "):
@@ -602,7 +706,7 @@ def _key_facts(reports: list[_Report]) -> KeyFacts:
             label = entity.get("label")
             kind = {"ORG": "org", "PER": "person", "PRODUCT": "product"}.get(label)
             kind = "vulnerability" if label == "VULNERABILITY" else kind
-            name = clean_text(entity.get("canonical") or entity.get("text") or "")
+            name = report.name(entity)
             if kind is None or not name:
                 continue
             key = (kind, (entity.get("kb_id") or name).lower())
@@ -615,6 +719,9 @@ def _key_facts(reports: list[_Report]) -> KeyFacts:
                 entities[key] = (fact, set())
             fact, roots = entities[key]
             roots.add(report.root)
+            mentions[key] += 1
+            if has_legal_form(clean_text(entity.get("text") or "")):  # "Logiciels Boréal SAS"
+                companies.add(name.casefold())
             if report.id not in fact.article_ids:
                 fact.article_ids.append(report.id)
             if kind == "person":
@@ -638,14 +745,22 @@ def _key_facts(reports: list[_Report]) -> KeyFacts:
     excluded = {a.name.lower() for a in actors.values()} | {
         alias.name.lower() for a in actors.values() for alias in a.aliases
     }
+    outlets = set()  # as written, and by their web address: "Infosec Daily" is infosecdaily.example
     for report in reports:
-        outlet = (report.article.site_name or "").lower()
-        excluded |= {outlet, outlet.removeprefix("the ")} - {""}
+        article = report.article
+        hosts = [
+            (urlsplit(url).hostname or "").removeprefix("www.")
+            for url in (article.url, article.canonical_url)
+            if url
+        ]
+        outlets |= {_squashed(article.site_name or "")} | {_squashed(h.rsplit(".", 1)[0]) for h in hosts if h}
+    outlets.discard("")
     facts.actors = list(actors.values())
+    _one_kind_per_name(entities, mentions, companies)
     _merge_short_names(entities)
     ranked = sorted(entities.items(), key=lambda item: (-len(item[1][1]), item[1][0].name))
     for (kind, _), (fact, roots) in ranked:
-        if fact.name.lower() in excluded:
+        if fact.name.lower() in excluded or _squashed(fact.name) in outlets:
             continue
         # a one-word name in one report, with nothing else known about it, is most often a tagging error
         lone = len(roots) == 1 and " " not in fact.name
@@ -661,6 +776,41 @@ def _key_facts(reports: list[_Report]) -> KeyFacts:
             target.append(fact)
     facts.money = facts.money[:MAX_FACTS]
     return facts
+
+
+def _one_kind_per_name(
+    entities: dict[tuple[str, str], tuple[EntityFact | PersonFact, set[int]]],
+    mentions: Counter[tuple[str, str]],
+    companies: set[str],
+) -> None:
+    """Each name under one kind: where the reports disagree on what a name is (an organisation in one, a
+    product in another), the kind most of its mentions have, then the one more reports use. A name that is
+    an organisation in any report, or that a mention gives a company's legal form, is no person's, unless a
+    report gives the person a role ("Jana Petersen, spokesperson of ..."): a model tags people ORG too."""
+    by_name: dict[str, list[tuple[str, str]]] = {}
+    for key, (fact, _) in entities.items():
+        if key[0] in NAME_KINDS:
+            by_name.setdefault(fact.name.casefold(), []).append(key)
+    for name, keys in by_name.items():
+        company = name in companies or any(kind == "org" for kind, _ in keys)
+        eligible = [key for key in keys if not (company and key[0] == "person" and not entities[key][0].role)]
+        if not eligible:  # only ever tagged a person, but written with a legal form: an organisation
+            person, roots = entities.pop(keys[0])
+            eligible = [("org", keys[0][1])]
+            entities[eligible[0]] = (EntityFact(person.name, None, person.article_ids), roots)
+            mentions[eligible[0]] = mentions.pop(keys[0])
+            keys = eligible + keys[1:]
+        winner = max(eligible, key=lambda key: (mentions[key], len(entities[key][1])))
+        fact, roots = entities[winner]
+        for key in keys:
+            if key != winner:
+                other, other_roots = entities.pop(key)
+                roots |= other_roots
+                fact.article_ids += [i for i in other.article_ids if i not in fact.article_ids]
+
+
+def _squashed(name: str) -> str:
+    return re.sub(r"[\W_]", "", name.lower().removeprefix("the "))
 
 
 def _merge_short_names(entities: dict) -> None:
@@ -689,6 +839,10 @@ def _merge_short_names(entities: dict) -> None:
         keys.remove(short)
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _confidence(
     sources: list[Source], corroborated: int, summary_sentences: int, contradictions: list[Contradiction]
 ) -> Confidence:
@@ -701,14 +855,15 @@ def _confidence(
     score = round(min(1.0, max(0.05, score)), 2)
     level = "high" if score >= 0.7 else "medium" if score >= 0.45 else "low"
     reasons = [
-        f"{len(independent)} independent report(s) from {outlets} outlet(s) in {len(languages)} language(s)",
+        f"{_count(len(independent), 'independent report')} from {_count(outlets, 'outlet')} in "
+        f"{_count(len(languages), 'language')}",
         f"{corroborated} of {summary_sentences} summary sentences also stated by another independent report",
     ]
     copies = len(sources) - len(independent)
     if copies:
         reasons.append(f"{copies} syndicated cop{'y' if copies == 1 else 'ies'} not counted as corroboration")
     if contradictions:
-        reasons.append(f"{len(contradictions)} contradiction(s) between sources: see below")
+        reasons.append(f"{_count(len(contradictions), 'contradiction')} between sources: see below")
     return Confidence(
         level, score, len(independent), outlets, languages, round(corroboration, 2), contradictions, reasons
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
-from incident_brief.briefs import history, render_html, render_json, render_markdown, render_stix
+from incident_brief.briefs import corrections, history, render_html, render_json, render_markdown, render_stix
 from incident_brief.briefs.build import BriefBuilder, IncidentInput
 from incident_brief.briefs.files import write_file_atomically
 from incident_brief.corpus.store import Store, now_iso
@@ -114,6 +114,7 @@ def write_briefs(
             if brief is None:
                 report.skipped.append(incident.incident_id)
                 continue
+            brief = corrections.apply_corrections(store, brief)  # the analysts' word over the machine's
             brief.changes = history.changes_since(history.latest(store, incident.incident_id), brief)
             stem = file_stem(incident.incident_id)
             for name in formats:

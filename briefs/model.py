@@ -12,7 +12,7 @@ import typing
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: key_facts.actors[].kind (a campaign is no threat actor)
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,13 @@ class ActorFact:
     kb_id: str | None
     aliases: list[Alias]
     article_ids: list[int]
+    # the catalog's kind: "group", "microsoft" (a group only Microsoft names) or "campaign" (an ATT&CK
+    # campaign: an operation, not who ran it); a brief of schema version 1 has none: its actors are groups
+    kind: str = "group"
+
+    @property
+    def label(self) -> str:
+        return "Campaign" if self.kind == "campaign" else "Threat actor"
 
 
 @dataclass
@@ -227,7 +234,9 @@ class Brief:
 
     @classmethod
     def from_dict(cls, data: dict) -> Brief:
-        return _build(cls, data)
+        """A stored brief of this or an older schema version, as one of this version: fields added since
+        take their defaults."""
+        return _build(cls, {**data, "schema_version": SCHEMA_VERSION})
 
     def source(self, article_id: int) -> Source | None:
         return next((s for s in self.sources if s.article_id == article_id), None)
@@ -249,21 +258,37 @@ def quotes_by_speaker(groups: list[QuoteGroup]) -> list[tuple[str, list[QuoteGro
     return list(speakers.items())
 
 
-_type_hints = functools.cache(typing.get_type_hints)  # resolving them is most of the cost of reading a brief
-
-
 def _build(kind: Any, value: Any) -> Any:
     """A JSON value as the typed record `kind` (dataclasses, lists, optionals, scalars)."""
-    if value is None:
-        return None
+    return _builder(kind)(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@functools.cache
+def _builder(kind: Any):
+    """A function turning JSON values into `kind`, made once per type: reading a brief then calls
+    constructors only, without resolving type hints or inspecting fields for each of its objects."""
     if is_dataclass(kind):
-        hints = _type_hints(kind)
-        return kind(**{f.name: _build(hints[f.name], value[f.name]) for f in fields(kind) if f.name in value})
+        hints = typing.get_type_hints(kind)
+        parts = [(f.name, _builder(hints[f.name])) for f in fields(kind)]
+
+        def record(value: Any) -> Any:
+            if value is None:
+                return None
+            return kind(**{name: build(value[name]) for name, build in parts if name in value})
+
+        return record
     origin = typing.get_origin(kind)
     if origin is list:
         (item,) = typing.get_args(kind)
-        return [_build(item, v) for v in value]
+        build = _builder(item)
+        if build is _same:
+            return lambda value: None if value is None else list(value)
+        return lambda value: None if value is None else [build(v) for v in value]
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(kind) if a is not type(None)]
-        return _build(options[0], value) if len(options) == 1 else value
-    return value
+        return _builder(options[0]) if len(options) == 1 else _same
+    return _same

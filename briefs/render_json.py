@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from incident_brief.briefs.history import BriefRow
-from incident_brief.briefs.model import Brief
+from incident_brief.briefs.model import SCHEMA_VERSION, Brief
 
-SCHEMA_ID = "urn:incident-brief:schema:brief:1"
+SCHEMA_ID = f"urn:incident-brief:schema:brief:{SCHEMA_VERSION}"
 
 
 def _dumps(data: dict | list) -> str:

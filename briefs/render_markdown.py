@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from incident_brief.briefs.history import BriefRow
 from incident_brief.briefs.model import Brief, Evidence, QuoteReport, quotes_by_speaker
+from incident_brief.briefs.timeline import readable
 
 # CommonMark lets any ASCII punctuation be backslash-escaped; these are the ones that start markup
 # anywhere in a line (emphasis, links and images, HTML, entities, code, tables, strike-through,
@@ -80,9 +81,10 @@ def render(brief: Brief) -> str:
         for entry in brief.timeline:
             mod = f" ({escape(entry.mod.lower())})" if entry.mod else ""
             reported = f" · reported {escape(entry.reported[:10])}" if entry.reported else ""
+            sentence = marked(entry.sentence, entry.evidence[0].language)
             out.append(
-                f"- **{escape(entry.value)}**{mod} · {escape(entry.precision)} · "
-                f"“{escape(entry.expression)}”: {escape(entry.sentence)}{reported} {cite(entry.evidence)}"
+                f"- **{escape(readable(entry.value))}**{mod} · {escape(entry.precision)} · "
+                f"“{escape(entry.expression)}”: {sentence}{reported} {cite(entry.evidence)}"
             )
         out.append("")
     if brief.quotes:
@@ -182,7 +184,7 @@ def _key_facts(brief: Brief, numbers: dict[int, int]) -> list[str]:
         kb = f" ({escape(actor.kb_id)})" if actor.kb_id else ""
         aliases = ", ".join(f"{escape(a.name)} ({escape(a.source)})" for a in actor.aliases)
         also = f"; also known as {aliases}" if aliases else ""
-        lines.append(f"- **Threat actor: {escape(actor.name)}**{kb}{also} · {sources(actor.article_ids)}")
+        lines.append(f"- **{actor.label}: {escape(actor.name)}**{kb}{also} · {sources(actor.article_ids)}")
     for label, items in (
         ("Organisations", facts.organisations),
         ("Products", facts.products),

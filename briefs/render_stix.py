@@ -1,5 +1,5 @@
-"""A brief as a STIX 2.1 bundle: a report over intrusion sets (with aliases), identities for the
-organisations and people, vulnerabilities, a course of action per requirement, a note per quote and
+"""A brief as a STIX 2.1 bundle: a report over intrusion sets and campaigns (with aliases), identities for
+the organisations and people, vulnerabilities, a course of action per requirement, a note per quote and
 the relationships between them. The shared builders (deterministic ids, identities, courses of action,
 notes, relationships) are briefs/stix.py's; this module adds what only a brief has.
 """
@@ -12,7 +12,7 @@ from datetime import datetime
 import stix2
 
 from incident_brief.briefs import stix
-from incident_brief.briefs.model import Brief, RequirementEntry
+from incident_brief.briefs.model import ActorFact, Brief, RequirementEntry
 
 _ATTACK_GROUP = re.compile(r"^[GC]\d{4}$")
 _NAME_CHARS = 120  # a course of action's name is its requirement, shortened
@@ -36,10 +36,8 @@ def bundle(brief: Brief) -> stix2.Bundle:
         add(stix.relationship(source, kind, target, created=created, description=description))
 
     facts = brief.key_facts
-    actor_ids = [
-        add(_intrusion_set(actor.name, actor.kb_id, [a.name for a in actor.aliases], created))
-        for actor in facts.actors
-    ]
+    # The catalog links no campaign to the group behind it, so a campaign has no `attributed-to` here.
+    actor_ids = [add(_actor(actor, created)) for actor in facts.actors]
     organisations = {o.name: add(stix.identity(o.name, "organization")) for o in facts.organisations}
     for person in facts.people:
         about = ", ".join(p for p in (person.role, person.employer) if p)
@@ -118,21 +116,24 @@ def bundle(brief: Brief) -> stix2.Bundle:
     return stix.bundle([report, *objects.values()])
 
 
-def _intrusion_set(name: str, kb_id: str | None, aliases: list[str], created: datetime) -> stix2.IntrusionSet:
+def _actor(actor: ActorFact, created: datetime) -> stix2.IntrusionSet | stix2.Campaign:
+    """An intrusion set for a group, a campaign for an ATT&CK campaign."""
+    campaign = actor.kind == "campaign"
     references = None
-    if kb_id and _ATTACK_GROUP.match(kb_id):
-        kind = "groups" if kb_id.startswith("G") else "campaigns"
+    if actor.kb_id and _ATTACK_GROUP.match(actor.kb_id):
+        kind = "groups" if actor.kb_id.startswith("G") else "campaigns"
         references = [
             {
                 "source_name": "mitre-attack",
-                "external_id": kb_id,
-                "url": f"https://attack.mitre.org/{kind}/{kb_id}/",
+                "external_id": actor.kb_id,
+                "url": f"https://attack.mitre.org/{kind}/{actor.kb_id}/",
             }
         ]
-    others = [a for a in dict.fromkeys(aliases) if a != name]
-    return stix2.IntrusionSet(
-        id=stix.deterministic_id("intrusion-set", kb_id or name),
-        name=name,
+    object_type, make = ("campaign", stix2.Campaign) if campaign else ("intrusion-set", stix2.IntrusionSet)
+    others = [a for a in dict.fromkeys(a.name for a in actor.aliases) if a != actor.name]
+    return make(
+        id=stix.deterministic_id(object_type, actor.kb_id or actor.name),
+        name=actor.name,
         aliases=others or None,
         created=created,
         modified=created,

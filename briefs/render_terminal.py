@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from incident_brief.briefs.model import Brief, Evidence, quotes_by_speaker
+from incident_brief.briefs.timeline import readable
 
 _LEVEL_STYLE = {"high": "bold green", "medium": "bold yellow", "low": "bold red"}
 
@@ -56,7 +57,7 @@ def render(brief: Brief) -> RenderableType:
     if brief.timeline:
         table = Table("event time", "what", title="Timeline", title_justify="left", expand=True)
         for entry in brief.timeline:
-            value = entry.value + (f" ({entry.mod.lower()})" if entry.mod else "")
+            value = readable(entry.value) + (f" ({entry.mod.lower()})" if entry.mod else "")
             table.add_row(Text(value), line(entry.sentence, None, entry.evidence))
         parts.append(table)
     if brief.quotes:
@@ -120,7 +121,7 @@ def _facts(brief: Brief, numbers: dict[int, int]) -> Table:
         if aliases:
             text.append(f"; also {aliases}", style="dim")
         text.append(sources(actor.article_ids), style="cyan")
-        table.add_row("threat actor", text)
+        table.add_row(actor.label.lower(), text)
     for label, items in (
         ("organisations", facts.organisations),
         ("products", facts.products),

@@ -15,7 +15,7 @@ from incident_brief.briefs.model import Evidence, SummarySentence
 REDUNDANCY_LIMIT = 0.8  # no two summary sentences closer than this (cosine)
 MIN_SENTENCES = 3
 MAX_SENTENCES = 6
-OTHER_LANGUAGE_PENALTY = 0.08  # about the score gap between a lead sentence and a background one
+OTHER_LANGUAGE_PENALTY = 0.15  # a lead sentence elsewhere beats a background one here, not a supported one
 RELEVANCE_WEIGHT = 0.7  # MMR lambda: relevance against novelty
 DANGLING_PENALTY = 0.1  # a sentence opening with a pronoun or connective needs the one before it
 # Words that, opening a sentence, refer back to an earlier one (English, German, French).
@@ -25,6 +25,9 @@ _DANGLING_OPENERS = frozenset(
     "il elle ils elles cela mais aussi cependant".split()
 )
 SAME_SOURCE_PENALTY = 0.03  # per sentence already taken from that report: a summary of the coverage
+# At most this many candidates, lead sentences first: bounds the n x n similarity (16 MB) for incidents
+# of hundreds of reports, where all sentences would need gigabytes and a summary comes from the leads.
+MAX_CANDIDATES = 2000
 
 
 @dataclass(frozen=True)
@@ -46,14 +49,12 @@ def centrality(candidates: list[Candidate], vectors: np.ndarray) -> np.ndarray:
     single-article incidents.
     """
     similarity = vectors @ vectors.T
-    articles = np.array([c.evidence.article_id for c in candidates])
-    others = [a for a in np.unique(articles)]
+    reports, own = np.unique([c.evidence.article_id for c in candidates], return_inverse=True)
     support = np.zeros(len(candidates))
-    if len(others) > 1:
-        best_per_article = np.stack([similarity[:, articles == a].max(axis=1) for a in others], axis=1)
-        own = np.array([others.index(a) for a in articles])
-        best_per_article[np.arange(len(candidates)), own] = 0.0
-        support = best_per_article.sum(axis=1) / (len(others) - 1)
+    if len(reports) > 1:
+        best_per_report = np.stack([similarity[:, own == r].max(axis=1) for r in range(len(reports))], axis=1)
+        best_per_report[np.arange(len(candidates)), own] = 0.0
+        support = best_per_report.sum(axis=1) / (len(reports) - 1)
     centroid = vectors.mean(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
     lead = np.array([1.0 / (1.0 + c.position) for c in candidates])
@@ -73,7 +74,6 @@ def select(
     scores = centrality(candidates, vectors)
     scores -= np.array([OTHER_LANGUAGE_PENALTY if c.language != language else 0.0 for c in candidates])
     scores -= np.array([DANGLING_PENALTY if _dangling(c.text) else 0.0 for c in candidates])
-    similarity = vectors @ vectors.T
     chosen: list[int] = []
     closest = np.full(len(candidates), -1.0)  # each candidate's highest similarity to a chosen one
     available = np.ones(len(candidates), dtype=bool)
@@ -86,7 +86,7 @@ def select(
         best = int(np.argmax(mmr))
         chosen.append(best)
         used[articles == articles[best]] += 1
-        closest = np.maximum(closest, similarity[best])
+        closest = np.maximum(closest, vectors @ vectors[best])
         available &= closest <= REDUNDANCY_LIMIT  # drops `best` itself and its near-translations
     return sorted(
         chosen,
@@ -108,11 +108,20 @@ def summary_length(independent_sources: int, available: int) -> int:
     return min(available, max(MIN_SENTENCES, min(MAX_SENTENCES, 2 + independent_sources)))
 
 
+def shortlist(candidates: list[Candidate], limit: int = MAX_CANDIDATES) -> list[int]:
+    """Indices of at most `limit` candidates, the earliest sentences of every report first."""
+    if len(candidates) <= limit:
+        return list(range(len(candidates)))
+    return sorted(sorted(range(len(candidates)), key=lambda i: candidates[i].position)[:limit])
+
+
 def extractive_summary(
     candidates: list[Candidate], vectors: np.ndarray, *, language: str, independent_sources: int
 ) -> list[SummarySentence]:
     count = summary_length(independent_sources, len(candidates))
+    kept = shortlist(candidates)
+    chosen = select([candidates[i] for i in kept], vectors[kept], language=language, count=count)
     return [
         SummarySentence(candidates[i].text, candidates[i].language, [candidates[i].evidence])
-        for i in select(candidates, vectors, language=language, count=count)
+        for i in (kept[j] for j in chosen)
     ]

@@ -50,3 +50,23 @@ def period_start(value: str) -> str:
 def overlaps(a: str, b: str) -> bool:
     """Whether one value refines the other ("2026-10" and "2026-10-12"), so they do not conflict."""
     return a.startswith(b) or b.startswith(a)
+
+
+_PARTS_OF_DAY = {"MO": "morning", "AF": "afternoon", "EV": "evening", "NI": "night", "DT": "daytime"}
+_SEASONS = {"SP": "spring", "SU": "summer", "FA": "autumn", "WI": "winter"}
+
+
+def readable(value: str) -> str:
+    """A TIMEX3 value as a reader writes it: "2026-11-03TAF" -> "2026-11-03 afternoon", "2026-10-12T08:30"
+    -> "2026-10-12 08:30", "2026-W41" -> "2026, week 41", "2026-SU" -> "summer 2026"; others unchanged."""
+    if match := re.fullmatch(r"(\d{4}-\d{2}-\d{2})T(MO|AF|EV|NI|DT)", value):
+        return f"{match[1]} {_PARTS_OF_DAY[match[2]]}"
+    if match := re.fullmatch(r"(\d{4}-\d{2}-\d{2})T(\d{2})(:\d{2})?(:\d{2})?", value):
+        return f"{match[1]} {match[2]}{match[3] or ':00'}"
+    if match := re.fullmatch(r"(\d{4})-W(\d{2})(-WE)?", value):
+        return f"{match[1]}, week {int(match[2])}" + (" (weekend)" if match[3] else "")
+    if match := re.fullmatch(r"(\d{4})-(SP|SU|FA|WI)", value):
+        return f"{_SEASONS[match[2]]} {match[1]}"
+    if match := re.fullmatch(r"(\d{4})-(Q[1-4]|H[12])", value):
+        return f"{match[2]} {match[1]}"
+    return value

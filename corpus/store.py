@@ -165,6 +165,105 @@ MIGRATIONS: list[str] = [
         vectors BLOB NOT NULL                  -- float16, one L2-normalised row per sentence
     );
     """,
+    """
+    -- Review (issue 8, `brief serve`): analysts' corrections of brief content and status changes, with
+    -- who and when; undone ones are kept for the record (briefs/corrections.py).
+    CREATE TABLE review_corrections (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,                    -- headline, sentence, speaker, reject, requirement, status
+        incident_id TEXT NOT NULL,             -- where it was made (content keys are article evidence)
+        article_id INTEGER,                    -- the first evidence article of a sentence, quote, requirement
+        target TEXT NOT NULL,                  -- JSON: evidence [[article, start, end], ...] or null
+        value TEXT NOT NULL,                   -- JSON: what the analyst set
+        previous TEXT NOT NULL,                -- JSON: what was there before, for the activity log
+        actor TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        undone_at TEXT,
+        undone_by TEXT
+    );
+    CREATE INDEX review_corrections_incident ON review_corrections(incident_id, id);
+    CREATE INDEX review_corrections_article ON review_corrections(article_id);
+    -- Each reviewed incident's status and last analyst activity (no row: status new).
+    CREATE TABLE review_state (
+        incident_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,                  -- new, in review, approved, rejected
+        activity_at TEXT NOT NULL
+    );
+    -- The latest brief of each incident as the machine wrote it, before corrections: an undo shows
+    -- the machine's words again at once, without rebuilding the brief.
+    CREATE TABLE review_briefs (
+        incident_id TEXT PRIMARY KEY,
+        generated_at TEXT NOT NULL,
+        brief TEXT NOT NULL
+    );
+    -- Full-text search over article titles and texts, kept current by triggers. (A statement inside a
+    -- trigger never ends a line: the migration runner splits statements at line-final semicolons.)
+    CREATE VIRTUAL TABLE article_search USING fts5(title, text, content='articles', content_rowid='id');
+    CREATE TRIGGER article_search_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO article_search (rowid, title, text) VALUES (new.id, new.title, new.text); END;
+    CREATE TRIGGER article_search_delete AFTER DELETE ON articles BEGIN
+        INSERT INTO article_search (article_search, rowid, title, text)
+        VALUES ('delete', old.id, old.title, old.text); END;
+    CREATE TRIGGER article_search_update AFTER UPDATE OF title, text ON articles BEGIN
+        INSERT INTO article_search (article_search, rowid, title, text)
+        VALUES ('delete', old.id, old.title, old.text)
+        ; INSERT INTO article_search (rowid, title, text) VALUES (new.id, new.title, new.text); END;
+    INSERT INTO article_search (article_search) VALUES ('rebuild');
+    -- The threat actors each analysis names, for filtering incidents by actor.
+    CREATE TABLE article_actors (
+        actor TEXT NOT NULL,
+        article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+        PRIMARY KEY (actor, article_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX article_actors_article ON article_actors(article_id);
+    CREATE TRIGGER article_actors_analysis AFTER INSERT ON analyses BEGIN
+        DELETE FROM article_actors WHERE article_id = new.article_id
+        ; INSERT OR IGNORE INTO article_actors (actor, article_id)
+        SELECT json_extract(value, '$.canonical'), new.article_id FROM json_each(new.result, '$.actors')
+        WHERE json_extract(value, '$.canonical') IS NOT NULL; END;
+    INSERT OR IGNORE INTO article_actors (actor, article_id)
+    SELECT json_extract(j.value, '$.canonical'), n.article_id
+    FROM analyses n, json_each(n.result, '$.actors') j WHERE json_extract(j.value, '$.canonical') IS NOT NULL;
+    CREATE INDEX articles_language ON articles(language);
+    -- Each incident's size, report dates and languages, kept current by triggers as clustering writes
+    -- memberships, so the incident list is one indexed pass over incidents, not over every article.
+    CREATE TABLE incident_stats (
+        incident_id TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        first_seen TEXT,
+        last_seen TEXT,
+        languages TEXT                         -- comma-separated
+    );
+    CREATE INDEX incident_stats_last_seen ON incident_stats(last_seen);
+    CREATE TRIGGER incident_stats_insert AFTER INSERT ON incident_members BEGIN
+        INSERT OR REPLACE INTO incident_stats
+        SELECT new.incident_id, count(*), min(a.published), max(a.published),
+        group_concat(DISTINCT a.language)
+        FROM incident_members m JOIN articles a ON a.id = m.article_id
+        WHERE m.incident_id = new.incident_id; END;
+    CREATE TRIGGER incident_stats_delete AFTER DELETE ON incident_members BEGIN
+        DELETE FROM incident_stats WHERE incident_id = old.incident_id
+        ; INSERT INTO incident_stats
+        SELECT old.incident_id, count(*), min(a.published), max(a.published),
+        group_concat(DISTINCT a.language)
+        FROM incident_members m JOIN articles a ON a.id = m.article_id
+        WHERE m.incident_id = old.incident_id HAVING count(*) > 0; END;
+    CREATE TRIGGER incident_stats_update AFTER UPDATE OF incident_id ON incident_members BEGIN
+        DELETE FROM incident_stats WHERE incident_id IN (old.incident_id, new.incident_id)
+        ; INSERT INTO incident_stats
+        SELECT m.incident_id, count(*), min(a.published), max(a.published), group_concat(DISTINCT a.language)
+        FROM incident_members m JOIN articles a ON a.id = m.article_id
+        WHERE m.incident_id IN (old.incident_id, new.incident_id) GROUP BY m.incident_id; END;
+    CREATE TRIGGER incident_stats_article AFTER UPDATE OF published, language ON articles BEGIN
+        INSERT OR REPLACE INTO incident_stats
+        SELECT m.incident_id, count(*), min(a.published), max(a.published), group_concat(DISTINCT a.language)
+        FROM incident_members m JOIN articles a ON a.id = m.article_id
+        WHERE m.incident_id = (SELECT incident_id FROM incident_members WHERE article_id = new.id)
+        GROUP BY m.incident_id; END;
+    INSERT INTO incident_stats
+    SELECT m.incident_id, count(*), min(a.published), max(a.published), group_concat(DISTINCT a.language)
+    FROM incident_members m JOIN articles a ON a.id = m.article_id GROUP BY m.incident_id;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,7 +9,8 @@
   says so (case-sensitive aliases, and those never matched in running text: "Lazarus", "Snake"), and names
   of three characters without a digit ("UPS") never relabel.
 An ambiguous name links to the best-supported record (see models.catalogs); the others are in the catalog.
-The linker also keeps each linked actor's aliases in `doc.user_data`, so `actors_in(doc)` needs no catalog.
+The linker also keeps each linked actor's aliases and kind in `doc.user_data`, so `actors_in(doc)` needs no
+catalog.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from incident_brief.models.catalogs import DASHES, Actor, Catalog, load_catalog,
 from incident_brief.nlp.extensions import register_extensions
 
 ACTOR_ALIASES_KEY = "incident_brief.actor_aliases"  # doc.user_data: kb_id -> [{name, source}]
+ACTOR_KINDS_KEY = "incident_brief.actor_kinds"  # doc.user_data: kb_id -> the catalog's kind
+UNLINKED_KIND = "group"  # an actor the catalog does not know is taken for a group ("Storm-2890")
 RELABELLED = frozenset({"ORG", "MISC", "PER"})
 
 
@@ -40,6 +43,7 @@ class ActorLinker:
     def __call__(self, doc: Doc) -> Doc:
         spans = []
         aliases: dict[str, list[dict]] = doc.user_data.setdefault(ACTOR_ALIASES_KEY, {})
+        kinds: dict[str, str] = doc.user_data.setdefault(ACTOR_KINDS_KEY, {})
         for ent in doc.ents:
             label, source = ent.label_, ent._.entity_source
             canonical, kb_id = ent._.canonical, ent._.kb_id
@@ -51,6 +55,7 @@ class ActorLinker:
                     actor = found.record
                     canonical, kb_id = actor.name, actor.id
                     aliases.setdefault(actor.id, alias_list(actor))
+                    kinds[actor.id] = actor.kind
                 else:
                     canonical, kb_id = tidy_actor_name(ent.text), None
             elif label in ("MALWARE", "TOOL"):
@@ -98,10 +103,12 @@ def alias_list(actor: Actor) -> list[dict]:
 
 def actors_in(doc: Doc, catalog: Catalog | None = None) -> list[dict]:
     """The threat actors of a linked doc, in order of first mention:
-    `[{canonical, kb_id, aliases: [{name, source}], mentions: [{text, start, end}]}]`.
+    `[{canonical, kb_id, kind, aliases: [{name, source}], mentions: [{text, start, end}]}]`; `kind` is the
+    catalog's ("group", "microsoft": a group only Microsoft names, "campaign": an ATT&CK campaign).
 
-    Aliases come from `catalog` when given, else from what `incident_actor_linker` kept in the doc."""
+    Aliases and kinds come from `catalog` when given, else from what `incident_actor_linker` kept."""
     kept: dict[str, list[dict]] = doc.user_data.get(ACTOR_ALIASES_KEY, {})
+    kept_kinds: dict[str, str] = doc.user_data.get(ACTOR_KINDS_KEY, {})
     actors: dict[str, dict] = {}
     for ent in doc.ents:
         if ent.label_ != "THREAT_ACTOR":
@@ -111,9 +118,17 @@ def actors_in(doc: Doc, catalog: Catalog | None = None) -> list[dict]:
         key = kb_id or canonical
         if key not in actors:
             if kb_id and catalog is not None and kb_id in catalog.actors_by_id:
-                aliases = alias_list(catalog.actors_by_id[kb_id])
+                record = catalog.actors_by_id[kb_id]
+                aliases, kind = alias_list(record), record.kind
             else:
                 aliases = kept.get(kb_id, []) if kb_id else []
-            actors[key] = {"canonical": canonical, "kb_id": kb_id, "aliases": aliases, "mentions": []}
+                kind = kept_kinds.get(kb_id, UNLINKED_KIND) if kb_id else UNLINKED_KIND
+            actors[key] = {
+                "canonical": canonical,
+                "kb_id": kb_id,
+                "kind": kind,
+                "aliases": aliases,
+                "mentions": [],
+            }
         actors[key]["mentions"].append({"text": ent.text, "start": ent.start_char, "end": ent.end_char})
     return list(actors.values())

@@ -29,7 +29,9 @@ It also repairs NER errors that the whole document makes visible (new spans get 
 - a one-word PER mention that names an organisation of the document (not also a surname) becomes ORG
   ("Nordwind spokesperson Jana Petersen" with Nordwind as PER), and so does a LOC or MISC mention that is
   an organisation's short form ("Skyport" as LOC beside "Skyport Solutions");
-- every occurrence of a defined acronym becomes a mention with the label of the name it abbreviates.
+- every occurrence of a defined acronym becomes a mention with the label of the name it abbreviates;
+- a product's first word written alone and tagged as a person is that product ("Gatekeeper" beside
+  "Gatekeeper Secure Access"), unless an organisation's name opens with it too.
 - German organisations the model misses: an organisation noun with a place adjective or a name after it
   ("Mainfurter Volksbank", "Stadtwerke Lindenau"), a name after a company noun ("des Herstellers Voltrion");
   English "St. Aldhelm's Regional Hospital", PER names ending in a company word, one-word mentions of a
@@ -50,6 +52,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from incident_brief.nlp.extensions import register_extensions
+from incident_brief.nlp.labels import EntityKinds, entity_kinds
 from incident_brief.nlp.roles import DETERMINERS, POSSESSIVES, GivenNames, RoleLexicon, TitleFinder
 
 NAME_LABELS = {"PER", "ORG", "LOC", "MISC"}
@@ -108,11 +111,12 @@ MAX_TITLE_LEAD_WORDS = 2  # lower-case words before a title in an apposition: "g
 @Language.factory("incident_canonicalizer", default_config={})
 def make_canonicalizer(nlp: Language, name: str) -> Canonicalizer:
     register_extensions()
-    return Canonicalizer(TitleFinder(nlp, RoleLexicon.load()), GivenNames.load())
+    return Canonicalizer(TitleFinder(nlp, RoleLexicon.load()), GivenNames.load(), entity_kinds())
 
 
 class Canonicalizer:
-    def __init__(self, titles: TitleFinder, given_names: GivenNames) -> None:
+    def __init__(self, titles: TitleFinder, given_names: GivenNames, kinds: EntityKinds) -> None:
+        self.kinds = kinds
         self.titles = titles
         self.honorifics = titles.lexicon.honorifics
         self.given_names = given_names
@@ -126,20 +130,23 @@ class Canonicalizer:
         ents = [e for e in ents if e is not None]
         ents = [_with_institution(e) for e in ents]
         if doc.lang_ == "de":
-            ents = _german_organisations(doc, ents)
+            ents = _german_organisations(doc, ents, self.kinds)
             ents = _german_appositions(doc, ents, self.titles(doc))
         if doc.has_annotation("TAG"):  # validated on English; the German pipeline has no tagger
             tagged_tokens = {i for e in ents for i in range(e.start, e.end)}
             ents = [self._by_given_name(doc, e, tagged_tokens) for e in ents]
+        ents = _product_short_forms(doc, ents)
         names = _DocNames(doc, ents, self.given_names)
         ents = [names.relabel(e) for e in ents]
         ents += names.untagged_mentions(ents)
         doc.ents = sorted(ents, key=lambda e: e.start)
         # Again: the relabelled mentions are evidence too.
         names = _DocNames(doc, list(doc.ents), self.given_names)
+        known = names.known_expansions(doc.ents)
         for ent in doc.ents:
             if ent.label_ in NAME_LABELS and ent._.canonical is None:
-                ent._.canonical = names.canonical(ent)
+                name = names.canonical(ent)
+                ent._.canonical = known.get(name, name)
         return doc
 
     def _split_titles(self, doc: Doc, ents: list[Span]) -> list[Span]:
@@ -401,6 +408,23 @@ class _DocNames:
 
     # --- canonical names ----------------------------------------------------------------------------------
 
+    def known_expansions(self, ents) -> dict[str, str]:
+        """A catalog's name for a defined acronym's expansion: in "U.S. Cybersecurity and Infrastructure
+        Security Agency (CISA)" the gazetteer named "CISA"; the expansion and the acronym are one party,
+        so the expansion takes that name too (and the other way round: "Federal Office for Information
+        Security (BSI)" with the catalog knowing the long form)."""
+        expansions = {acronym.full for acronym in self.acronyms.values()}
+        known: dict[str, str] = {}
+        for ent in ents:
+            if ent._.canonical is None or ent.label_ not in NAME_LABELS:
+                continue
+            text = _clean(ent.text)
+            if text in self.acronyms:
+                known.setdefault(self.acronyms[text].full, ent._.canonical)
+            elif _strip_legal_form(text) in expansions:
+                known.setdefault(_strip_legal_form(text), ent._.canonical)
+        return known
+
     def canonical(self, ent: Span) -> str:
         text = _clean(ent.text)
         if text in self.acronyms:
@@ -487,6 +511,36 @@ class _DocNames:
         return {short: next(iter(full)) for short, full in extensions.items() if len(full) == 1}
 
 
+def _product_short_forms(doc: Doc, ents: list[Span]) -> list[Span]:
+    """ "Gatekeeper" beside the product "Gatekeeper Secure Access", tagged as a person (or place, MISC): the
+    first word of exactly one product's name, written alone, is that product, unless it also opens an
+    organisation's name of two or more words ("Arcturus" beside "Arcturus Networks" is the vendor). Not
+    when tagged as an organisation: "Microsoft" beside "Microsoft 365" is the company."""
+    products: dict[str, set[str]] = {}
+    for ent in ents:
+        if ent.label_ == "PRODUCT" and len(ent) >= 2:
+            products.setdefault(ent[0].text, set()).add(ent._.canonical or _clean(ent.text))
+    if not products:
+        return ents
+    vendors = {e[0].text for e in ents if e.label_ == "ORG" and len(e) >= 2}
+    result = []
+    for ent in ents:
+        names = products.get(ent.text) if len(ent) == 1 else None
+        if (
+            names is None
+            or len(names) != 1
+            or ent.text in vendors
+            or ent.label_ not in ("PER", "LOC", "MISC")
+            or ent._.entity_source not in (None, "ner")
+        ):
+            result.append(ent)
+            continue
+        span = _new_span(doc, ent.start, ent.end, "PRODUCT", ent._.entity_source)
+        span._.canonical = next(iter(names))
+        result.append(span)
+    return result
+
+
 def _trim_sentence_initial_noun(ent: Span, lower_nouns: set[str]) -> Span:
     """ "Retailer Maplewood confirms …", "Insurer Halvard Mutual says …": a capitalised common noun at the
     start of a sentence or headline that the model took into a name, recognised by the document writing
@@ -522,7 +576,7 @@ def _with_institution(ent: Span) -> Span:
     return ent
 
 
-def _german_organisations(doc: Doc, ents: list[Span]) -> list[Span]:
+def _german_organisations(doc: Doc, ents: list[Span], kinds: EntityKinds) -> list[Span]:
     """Organisation names the German model misses: a capitalised organisation noun with a place adjective
     before it or a name after it ("der Mainfurter Volksbank", "Stadtwerke Lindenau" with only "Lindenau"
     tagged), and a name after a company noun ("des Herstellers Voltrion"), with its other bare mentions."""
@@ -537,13 +591,15 @@ def _german_organisations(doc: Doc, ents: list[Span]) -> list[Span]:
         lower, i = token.lower_, token.i
         if not token.text[:1].isupper() or not (token.is_alpha or "-" in token.text):
             continue
-        if lower.endswith(GERMAN_ORG_HEADS):
+        if lower.endswith(GERMAN_ORG_HEADS) and not kinds.names_thing(lower):  # no "Wissensdatenbank"
             start, end = i, i + 1
             while start > 0 and _place_adjective(doc[start - 1]) and start - 1 not in ent_at:
                 start -= 1
             following = doc[end] if end < len(doc) else None
             if following is not None and following.text[:1].isupper() and following.is_alpha:
                 named = ent_at.get(end)
+                if named is not None and named._.entity_source == "gazetteer":
+                    continue  # "die US-Cybersicherheitsbehörde CISA" describes the catalogued CISA
                 if named is not None and named.label_ in ("LOC", "ORG", "MISC") and named.start == end:
                     end = named.end
                 elif named is None and pairs.get((token.text, following.text), 0) >= 2:
@@ -601,6 +657,8 @@ def _sector_names(
         ):
             continue
         if not second.lower_.endswith(GERMAN_SECTOR_WORDS) or first.lower_.endswith(GERMAN_SECTOR_WORDS):
+            continue
+        if first.lower_ in DETERMINERS:  # "Die Gruppe droht …" after a colon: an article, no name
             continue
         alone = first.text in tagged_alone and not (first.i in ent_at and len(ent_at[first.i]) > 1)
         elsewhere = any(t.text == first.text and doc[t.i + 1 : t.i + 2].text != second.text for t in doc)

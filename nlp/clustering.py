@@ -1,15 +1,18 @@
 """Articles into incidents: features, the learned article-to-incident score, online clustering with
 refinement, and the run over the store (`brief cluster`).
 
-An article is scored against (a sample of) an incident's members on twelve pair features: dense
+An article is scored against (a sample of) an incident's members on eighteen pair features: dense
 cross-lingual similarity of title, lead and body; TF-IDF similarity of terms; overlap and Jaccard of
 canonical entities; the time between their dates (published and mentioned); two flags for "no
 entities" and "no dates"; agreement and conflict of the incident types named in title and lead
-(ransomware, DDoS, data theft, ...: a bilingual lexicon), and conflicting threat actors. A
-logistic regression over these (models/clustering/weights.json, with how it was trained) gives the
-probability that the article belongs to the incident. Each article joins the most probable of the
-incidents nearest in an approximate nearest-neighbour index, or opens its own. Refinement merges
-incidents that converged and detaches members that drifted.
+(ransomware, DDoS, data theft, ...: a bilingual lexicon that skips negated mentions), conflicting
+threat actors; and the specifics that tell two similar events apart: TF-IDF similarity of entity ids
+and years alone, and conflicting specifics (argument compatibility, as in event coreference): both
+articles name a person, place, organisation, year or number with a unit in title or lead, and neither
+names the other's anywhere. A logistic regression over these (models/clustering/weights.json, with
+how it was trained) gives the probability that the article belongs to the incident. Each article
+joins the most probable of the incidents nearest in an approximate nearest-neighbour index, or opens
+its own. Refinement merges incidents that converged and detaches members that drifted.
 """
 
 from __future__ import annotations
@@ -44,14 +47,27 @@ FEATURES = (
     "type_same",
     "type_conflict",
     "actor_conflict",
+    "specific",
+    "person_conflict",
+    "place_conflict",
+    "organisation_conflict",
+    "year_conflict",
+    "number_conflict",
 )
+# Specifics are kept apart from the entities in the stored entity list by these prefixes.
+YEAR_PREFIX = "year:"
+NUMBER_PREFIX = "number:"
+LEAD_PREFIX = "lead:"  # lead:<kind>:<specific>: a specific named in title or lead
+SPECIFIC_KINDS = {"PER": "person", "LOC": "place", "ORG": "organisation"}  # entity label -> kind
 # Version of the stored article features (terms, entity keys, dates: article_features). Bump it when how
 # they are computed changes, so that `brief cluster` describes every article again (without re-embedding).
-# "2": incident-type terms (type:x) and actor entities (actor:x).
-FEATURES_VERSION = "2"
+# "2": incident-type terms (type:x) and actor entities (actor:x). "3": negated incident types are not
+# types; specifics (years, numbers with units, what title and lead name: year:, number:, lead:).
+FEATURES_VERSION = "3"
 LEAD_CHARS = 600
 MAX_TERMS = 300  # the article's most frequent terms: all of a news article's, bounded for a 1 MB page
 ENTITY_TERM_WEIGHT = 2  # an entity id counts as a term occurring this often
+ENTITY_TERM_PREFIX = "ent:"
 TIME_SCALE_DAYS = 7.0  # time feature: exp(-days / scale) between the closest dates
 REASSIGN_MARGIN = 0.1  # a member moves to another incident only if that one is this much more probable
 REINDEX_COSINE = 0.995  # an incident is re-indexed when its centroid moved further than this
@@ -59,6 +75,10 @@ MEMBER_SAMPLE = 8  # members an article is compared with per candidate incident
 MERGE_SAMPLE = 5  # members of each side compared when two incidents might merge
 MERGE_NEIGHBOURS = 5  # incidents refinement considers for a touched incident or a member it re-scores
 _TOKEN = re.compile(r"[^\W\d_][\w'-]{2,}|\d{4}")  # words of 3+ characters, and years
+_CLAUSE_BREAK = re.compile(r"[.;:!?,()\n]|\s[-–]\s")
+_WORD_REST = re.compile(r"[\w'-]*")
+NEGATION_WORDS = 3  # a negation cue this many words before an incident type's mention negates it
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 TYPE_PREFIX = "type:"  # an incident type travels among an article's terms, an actor among its entities
 ACTOR_PREFIX = "actor:"
@@ -116,6 +136,9 @@ class ArticleFeatures:
     types: frozenset[str] = field(init=False)  # incident types named in title and lead
     causes: frozenset[str] = field(init=False)  # the types less effects: only these can conflict
     actors: frozenset[str] = field(init=False)  # threat actors the analysis linked
+    specifics: frozenset[str] = field(init=False)  # entity keys, years and numbers it names anywhere
+    leads: dict[str, frozenset[str]] = field(init=False)  # kind -> specifics named in title or lead
+    specific_terms: dict[str, float] = field(init=False)  # TF-IDF of entity ids and years, L2-normalised
 
     def __post_init__(self) -> None:
         # Types and actors are stored with the terms and entities (one row per article); they are
@@ -127,8 +150,25 @@ class ArticleFeatures:
             terms = {t: w for t, w in self.terms.items() if not t.startswith(TYPE_PREFIX)}
             norm = math.sqrt(sum(w * w for w in terms.values())) or 1.0
             self.terms = {t: w / norm for t, w in terms.items()}
-        if self.actors:
-            self.entities = frozenset(e for e in self.entities if not e.startswith(ACTOR_PREFIX))
+        leads: dict[str, set[str]] = {}
+        extra = set()
+        for entry in self.entities:
+            if entry.startswith(LEAD_PREFIX):
+                kind, _, specific = entry[len(LEAD_PREFIX) :].partition(":")
+                leads.setdefault(kind, set()).add(specific)
+            elif entry.startswith((YEAR_PREFIX, NUMBER_PREFIX)):
+                extra.add(entry)
+        if self.actors or leads or extra:
+            self.entities = frozenset(
+                e
+                for e in self.entities
+                if not e.startswith((ACTOR_PREFIX, LEAD_PREFIX, YEAR_PREFIX, NUMBER_PREFIX))
+            )
+        self.specifics = self.entities | extra
+        self.leads = {kind: frozenset(values) for kind, values in leads.items()}
+        specific = {t: w for t, w in self.terms.items() if t.startswith(ENTITY_TERM_PREFIX) or t.isdigit()}
+        norm = math.sqrt(sum(w * w for w in specific.values())) or 1.0
+        self.specific_terms = {t: w / norm for t, w in specific.items()}
 
 
 @dataclass
@@ -166,8 +206,7 @@ class Incident:
 def pair_features(a: ArticleFeatures, b: ArticleFeatures) -> np.ndarray:
     """FEATURES of two articles (symmetric)."""
     dense = np.einsum("ij,ij->i", a.vectors, b.vectors, dtype=np.float32)
-    small, large = (a.terms, b.terms) if len(a.terms) <= len(b.terms) else (b.terms, a.terms)
-    lexical = sum(w * large[t] for t, w in small.items() if t in large)
+    lexical = _cosine(a.terms, b.terms)
     overlap = jaccard = 0.0
     entity_missing = 1.0
     if a.entities and b.entities:
@@ -183,9 +222,19 @@ def pair_features(a: ArticleFeatures, b: ArticleFeatures) -> np.ndarray:
     type_same = type_conflict = actor_conflict = 0.0
     if a.types and b.types:
         type_same = len(a.types & b.types) / len(a.types | b.types)
-        type_conflict = float(bool(a.causes and b.causes and not a.causes & b.causes))
+        type_conflict = float(bool(a.causes and b.causes and _lexicon().conflicting(a.causes, b.causes)))
     if a.actors and b.actors:
         actor_conflict = float(not a.actors & b.actors)
+    conflicts = dict.fromkeys(CONFLICT_KINDS, 0.0)
+    # Argument compatibility: both name a kind of specific in title or lead, and neither names the
+    # other's anywhere (two earthquakes in different places, two elections in different years). Names
+    # are keys, which differ across languages (München, Munich): then only years and numbers count.
+    same_language = a.language == b.language or not (a.language and b.language)
+    for kind in a.leads.keys() & b.leads.keys():
+        if (same_language or kind in LANGUAGE_FREE_KINDS) and (
+            a.leads[kind].isdisjoint(b.specifics) and b.leads[kind].isdisjoint(a.specifics)
+        ):
+            conflicts[kind] = 1.0
     return np.array(
         [
             *dense,
@@ -198,9 +247,20 @@ def pair_features(a: ArticleFeatures, b: ArticleFeatures) -> np.ndarray:
             type_same,
             type_conflict,
             actor_conflict,
+            _cosine(a.specific_terms, b.specific_terms),
+            *conflicts.values(),
         ],
         dtype=np.float64,
     )
+
+
+CONFLICT_KINDS = ("person", "place", "organisation", "year", "number")
+LANGUAGE_FREE_KINDS = frozenset({"year", "number"})
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    return sum(w * large[t] for t, w in small.items() if t in large)
 
 
 class Clusterer:
@@ -362,7 +422,7 @@ class Clusterer:
             incident = self.incidents.get(incident_id)
             if incident is None or len(incident.members) < 2:
                 continue
-            for article_id in list(incident.members):
+            for article_id in incident.members[::-1]:  # newest first: the founder keeps the id
                 if article_id in self.locks:
                     continue
                 article = self.articles[article_id]
@@ -449,7 +509,13 @@ def article_terms(title: str, text: str, entities: Iterable[str] = ()) -> Counte
     title and lead (`type:`, read back into ArticleFeatures.types)."""
     words = (m.group().lower() for m in _TOKEN.finditer(f"{title}\n{text}"))
     counts = Counter(dict(Counter(w for w in words if w not in stop_words()).most_common(MAX_TERMS)))
-    counts.update({f"ent:{key}": ENTITY_TERM_WEIGHT for key in entities if not key.startswith(ACTOR_PREFIX)})
+    counts.update(
+        {
+            f"{ENTITY_TERM_PREFIX}{key}": ENTITY_TERM_WEIGHT
+            for key in entities
+            if not key.startswith(ACTOR_PREFIX)
+        }
+    )
     # The headline says what happened; the lead, which often recalls earlier incidents, only where the
     # headline names no cause (only an effect such as an outage, or nothing).
     kinds = incident_types(title)
@@ -462,10 +528,15 @@ def article_terms(title: str, text: str, entities: Iterable[str] = ()) -> Counte
 @dataclass(frozen=True)
 class IncidentTypeLexicon:
     """Security event types and the German, English and French words that name them
-    (nlp/data/incident_types.json)."""
+    (nlp/data/incident_types.json), with the cues that negate a mention ("no ransomware was involved",
+    "kein Ransomware-Angriff")."""
 
     patterns: dict[str, re.Pattern]
     effects: frozenset[str]  # what an incident caused (an outage), which is no conflict with its cause
+    compatible: frozenset[frozenset[str]]  # pairs of causes one incident often has together
+    negated_before: re.Pattern  # a cue among the few words before a mention
+    negated_after: re.Pattern  # a cue among the few words after it
+    not_negating: re.Pattern  # phrases with a cue word that negate nothing ("not only")
 
     @classmethod
     def load(cls) -> IncidentTypeLexicon:
@@ -476,10 +547,41 @@ class IncidentTypeLexicon:
             kind: re.compile(r"\b(?:" + "|".join(words) + ")", re.IGNORECASE)
             for kind, words in data["types"].items()
         }
-        return cls(patterns, frozenset(data["effects"]))
+
+        def cues(words: list[str]) -> re.Pattern:
+            return re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)", re.IGNORECASE)
+
+        negation = data["negation"]
+        return cls(
+            patterns,
+            frozenset(data["effects"]),
+            frozenset(frozenset(pair) for pair in data["compatible"]),
+            cues(negation["before"]),
+            cues(negation["after"]),
+            cues(negation["not_negating"]),
+        )
 
     def match(self, text: str) -> frozenset[str]:
-        return frozenset(kind for kind, pattern in self.patterns.items() if pattern.search(text))
+        return frozenset(
+            kind
+            for kind, pattern in self.patterns.items()
+            if any(not self._negated(text, m.start(), m.end()) for m in pattern.finditer(text))
+        )
+
+    def conflicting(self, causes: frozenset[str], others: frozenset[str]) -> bool:
+        """Two sets of causes conflict when they share none and no pair of them is compatible."""
+        return not causes & others and not any(
+            frozenset((a, b)) in self.compatible for a in causes for b in others
+        )
+
+    def _negated(self, text: str, start: int, end: int) -> bool:
+        """Whether a cue in the same clause, at most NEGATION_WORDS before (or one more after), negates
+        the mention text[start:end]."""
+        before = _CLAUSE_BREAK.split(text[max(0, start - 80) : start])[-1].split()[-NEGATION_WORDS:]
+        rest = _CLAUSE_BREAK.split(text[end : end + 80])[0]
+        after = rest[_WORD_REST.match(rest).end() :].split()[: NEGATION_WORDS + 1]  # past the mention's word
+        before_text = self.not_negating.sub(" ", " ".join(before))
+        return bool(self.negated_before.search(before_text) or self.negated_after.search(" ".join(after)))
 
 
 @cache
@@ -505,16 +607,47 @@ def analysis_entities(analysis: dict | None) -> list[str]:
     """Language-independent entity keys: the catalog id where there is one, else the canonical name."""
     if not analysis:
         return []
-    keys = {
-        (entity.get("kb_id") or (entity.get("canonical") or entity.get("text") or "")).casefold().strip()
-        for entity in analysis.get("entities", [])
-    }
+    keys = {_entity_key(entity) for entity in analysis.get("entities", [])}
     actors = {
         str(actor.get("kb_id") or actor.get("canonical") or actor.get("name") or "").casefold()
         for actor in analysis.get("actors", [])
     }
     keys |= actors | {f"{ACTOR_PREFIX}{actor}" for actor in actors if len(actor) > 1}
     return sorted(k for k in keys if len(k) > 1)
+
+
+def analysis_specifics(analysis: dict | None, title: str, text: str) -> list[str]:
+    """What tells two similar events apart, as entity-list entries: the years and the numbers with a
+    unit (6.1 magnitude, 12 people) the article names, and what its title and lead name of each kind
+    (lead:person:..., lead:place:..., lead:organisation:..., lead:year:..., lead:number:...)."""
+    lead = f"{title}\n{lead_of(text)}"
+    found: set[str] = set()
+
+    def add(kind: str, specific: str, mention: str | None, named: bool = False) -> None:
+        if not named:  # entity keys are in the entity list already
+            found.add(specific)
+        if mention and mention in lead:
+            found.add(f"{LEAD_PREFIX}{kind}:{specific}")
+
+    for year in _YEAR.findall(f"{title}\n{text}"):
+        add("year", f"{YEAR_PREFIX}{year}", year)
+    for mention in (analysis or {}).get("dates", []):
+        value = mention.get("value")
+        if mention.get("type") == "DATE" and isinstance(value, str) and _YEAR.match(value):
+            add("year", f"{YEAR_PREFIX}{value[:4]}", mention.get("text"))
+    for amount in (analysis or {}).get("money", []):
+        if amount.get("amount") is not None and amount.get("unit"):
+            unit = str(amount["unit"]).casefold()
+            add("number", f"{NUMBER_PREFIX}{amount['amount']} {unit}", amount.get("text"))
+    for entity in (analysis or {}).get("entities", []):
+        kind, key = SPECIFIC_KINDS.get(entity.get("label")), _entity_key(entity)
+        if kind and len(key) > 1:
+            add(kind, key, entity.get("text"), named=True)
+    return sorted(found)
+
+
+def _entity_key(entity: dict) -> str:
+    return (entity.get("kb_id") or (entity.get("canonical") or entity.get("text") or "")).casefold().strip()
 
 
 def analysis_dates(analysis: dict | None, published: str | None, today: date | None = None) -> list[str]:

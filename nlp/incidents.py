@@ -26,6 +26,7 @@ from incident_brief.nlp.clustering import (
     Weights,
     analysis_dates,
     analysis_entities,
+    analysis_specifics,
     article_terms,
     day_ordinals,
     default_incident_id,
@@ -124,7 +125,9 @@ def featurize_store(
                     analysed.get(article.id),
                     vectors[article.id],
                     json.dumps(article_terms(titles[k], texts[k], entities), ensure_ascii=False),
-                    json.dumps(entities, ensure_ascii=False),
+                    json.dumps(
+                        entities + analysis_specifics(analysis, titles[k], texts[k]), ensure_ascii=False
+                    ),
                     json.dumps(analysis_dates(analysis, article.published)),
                     FEATURES_VERSION,
                 )
@@ -179,6 +182,7 @@ def cluster_store(
         with store.transaction() as db:
             store.delete_features(db)
     report = ClusterReport(embedder=name, rebuild=rebuild)
+    redescribed = set(store.articles_to_featurize(name, FEATURES_VERSION))
     report.featurized, report.embedded = featurize_store(
         store, embedder, batch_size=settings.batch_size, progress=progress
     )
@@ -196,7 +200,9 @@ def cluster_store(
     report.clustered = len(pending)
     if progress:
         progress("discovered", len(pending))
-    touched: set[str] = set()
+    # Placed articles described anew (analysed since, changed text) may no longer fit their incident:
+    # refinement revisits those incidents too.
+    touched = {clusterer.assignment[i] for i in redescribed if i in clusterer.assignment}
     for position, article in enumerate(pending, 1):
         touched.add(clusterer.add(article))
         if progress:

@@ -25,7 +25,7 @@ COMPONENTS = (
 )
 CATALOG_COMPONENTS = ("incident_security_entities", "incident_actor_linker", "incident_requirements")
 # Bump when a component's output changes, so stored analyses are redone.
-COMPONENTS_VERSION = "2"
+COMPONENTS_VERSION = "3"
 
 
 @dataclass

@@ -76,7 +76,7 @@ from spacy.tokens import Doc, Span, Token
 
 from incident_brief.nlp import quote_speakers as ranker
 from incident_brief.nlp.extensions import register_extensions
-from incident_brief.nlp.roles import FEMALE, MALE, GivenNames, RoleLexicon, Title, TitleFinder
+from incident_brief.nlp.roles import FEMALE, MALE, POSSESSIVES, GivenNames, RoleLexicon, Title, TitleFinder
 
 CUES_PATH = Path(__file__).resolve().parent / "data" / "quote_cues.json"
 
@@ -264,6 +264,7 @@ class QuoteFinder:
         if self.speaker_model is not None:
             for quote, found in quotes.speaker_candidates():
                 quotes.apply(quote, ranker.choose(found, self.speaker_model))
+        quotes.drop_place_speakers()
         return doc
 
     def candidates(self, doc: Doc) -> list[tuple[Quote, list[ranker.Candidate]]]:
@@ -416,12 +417,27 @@ class _DocQuotes:
         self.rule_results: list[tuple[Quote, Attribution | None, str | None]] = []  # filled by `find`
         self.remembered: set[int] = set()  # starts of resolved pronouns and role nouns kept as mentions
         self.media: set[int] = set()  # starts of entities spoken to ("told Reuters"): outlets, not speakers
+        self.datelines = {e.start for e in doc.ents if self._in_dateline(e)}  # "Mannheim (dna) –": outlets
         # Mentions outside quotes, for pronouns and role nouns: (token, label, speaker, role)
         self.mentions: list[tuple[int, str, Speaker, str | None]] = [
             (e.start, e.label_, _entity_speaker(e), e._.role)
             for e in doc.ents
             if e.label_ in (PERSON, GROUP) and e.start not in self.quoted_tokens
         ]
+
+    def _in_dateline(self, ent: Span) -> bool:
+        """A news agency in a dateline: "Mannheim (dna) – Nach dem Cyberangriff …", at a paragraph's start."""
+        doc = self.doc
+        if (
+            ent.start < 2
+            or ent.end + 1 >= len(doc)
+            or doc[ent.start - 1].text != "("
+            or doc[ent.end].text != ")"
+        ):
+            return False
+        return (
+            doc[ent.end + 1].text in ("–", "—", "-") and ent.start - 1 - self._paragraph_start(ent.start) <= 3
+        )
 
     # --- driver ---
 
@@ -442,7 +458,10 @@ class _DocQuotes:
         previous: tuple[Quote, int] | None = None  # the quote before, and its paragraph
         for quote, attribution in items:
             mention = attribution.mention if attribution else None
-            speaker = self._resolve(mention) if mention else None
+            # the reported words name parties, not who reports them: "X and Y are involved, according to the
+            # company" is not X speaking
+            content = (self._token_at(quote.start), self._token_at(max(quote.start, quote.end - 1)) + 1)
+            speaker = self._resolve(mention, content) if mention else None
             level = ("continued" if attribution.continued else mention.kind) if speaker else None
             paragraph = self.text.count("\n", 0, quote.start)
             if (
@@ -470,6 +489,34 @@ class _DocQuotes:
             previous = (quote, paragraph)
             self.rule_results.append((quote, attribution, level))
         return [quote for quote, _ in items]
+
+    def drop_place_speakers(self) -> None:
+        """A place is no speaker unless the text has it speak, as the cue's subject ("Germany said"): not in
+        "Germany's Federal Office … urged", "U.S. and allied agencies said", "Baden-Württembergs
+        Innenministerin … sprach", nor as the rules' or the ranker's guess from elsewhere. With a parse the
+        same holds for other names (MISC: "one bakery owner in the Rhône region wrote")."""
+        speaking = {_entity_speaker(e).canonical for e in self.doc.ents if e.label_ in (PERSON, GROUP)}
+        places: dict[str | None, list[Span]] = {}
+        for ent in self.doc.ents:
+            if ent.label_ == "LOC" or (ent.label_ == "MISC" and self.parsed):
+                places.setdefault(_entity_speaker(ent).canonical, []).append(ent)
+        for quote, attribution, _ in self.rule_results:
+            canonical = quote.speaker.canonical if quote.speaker else None
+            if canonical not in places or canonical in speaking:
+                continue
+            cue = attribution.cue if attribution else None
+            if cue is not None and any(self._subject_of(place, cue) for place in places[canonical]):
+                continue
+            quote.speaker = None
+            quote.confidence = round(CONFIDENCE[None] * KIND_FACTOR[quote.kind], 2)
+
+    def _subject_of(self, ent: Span, cue: Token) -> bool:
+        if not self.parsed:  # "Frankreich erklärte", "erklärte Frankreich"
+            return ent.end == cue.i or ent.start == cue.i + 1
+        verb = cue
+        while verb.dep_ == "conj" and not any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children):
+            verb = verb.head  # "Germany rejected the claim and said"
+        return ent.root.dep_ in ("nsubj", "nsubjpass") and ent.root.head == verb
 
     # --- the speaker ranker (nlp/quote_speakers.py) ---
 
@@ -633,7 +680,7 @@ class _DocQuotes:
                 continue
             if self._is_name(marked, inner, before):
                 continue
-            attribution = self._partial_attribution(before, after)
+            attribution = self._partial_attribution(before, after, open_token + 1)
             if attribution is None and len(inner.split()) <= SHORT_QUOTE_WORDS:
                 continue  # a term in quotes, not a quote
             results.append((self._quote(marked, "partial", attribution), attribution, marked))
@@ -734,14 +781,26 @@ class _DocQuotes:
             window[-1],
         )
 
-    def _partial_attribution(self, before: list[int], after: list[int]) -> Attribution | None:
+    def _partial_attribution(self, before: list[int], after: list[int], inside: int) -> Attribution | None:
         if before:
             found = self._attribution_in(before, prefer_last=True)
             if found is not None:
                 return found
         if after:
-            return self._attribution_in(after, prefer_last=False)
+            found = self._attribution_in(after, prefer_last=False)
+            if found is not None and found.cue is not None and self._earlier_conjunct(found.cue, inside):
+                return None
+            return found
         return None
+
+    def _earlier_conjunct(self, cue: Token, inside: int) -> bool:
+        """With a parse: the quote (token `inside` it) belongs to an earlier verb coordinated with the cue,
+        "rated the situation "…", its second-highest level, and urged operators": what the cue reports
+        is its own clause, not the quote."""
+        if not self.parsed or cue.dep_ != "conj" or inside >= len(self.doc):
+            return False
+        token = self.doc[inside]
+        return token in cue.head.subtree and token not in cue.subtree
 
     def _is_name(self, marked: Marked, inner: str, before: list[int]) -> bool:
         """Scare quotes and names: "so-called "X"", a campaign "namens „Eagle“", "Midnight Blizzard"."""
@@ -753,10 +812,11 @@ class _DocQuotes:
             marker not in ("als", "as") or self._find_cue(before) is None
         ):
             return True
-        words = inner.split()
+        # Words with letters: "IT-Bedrohungslage 3 / Orange" is a level's two-word name.
+        words = [w for w in inner.split() if any(c.isalpha() for c in w)]
         if len(words) > SHORT_QUOTE_WORDS:
             return False
-        capitalised = all(w[:1].isupper() or not w[:1].isalpha() for w in words)
+        capitalised = all(w[:1].isupper() for w in words)
         after = self._token_at(marked.close_at) + 1
         if capitalised and self.lemmas and after < len(self.doc) and self.doc[after].pos_ == "NOUN":
             return True  # a name used as a modifier: its "Premium Partner" network
@@ -1359,7 +1419,11 @@ class _DocQuotes:
         while head_ent is not None and first < head_ent.start and doc[first].lower_ in lex.determiners:
             first += 1
         # A name heading the subject phrase after descriptive words: "Regional carrier Skyhaven confirmed".
-        heads_phrase = head_ent is not None and self.parsed and head == head_ent.end - 1
+        # So does an organisation's name holding the head after its country's possessive: "Germany's Federal
+        # Office for Information Security (BSI) urged" is the office speaking, not Germany.
+        heads_phrase = (
+            head_ent is not None and self.parsed and (head == head_ent.end - 1 or self._owned(head_ent))
+        )
         # Also when tagged as a product or place, the subject of "said" speaks for an organisation.
         speaks_as_group = head_ent is not None and head_ent.label_ in (GROUP, *SPEAKING_AS_GROUP)
         if speaks_as_group and (head_ent.start == first or heads_phrase):
@@ -1368,6 +1432,10 @@ class _DocQuotes:
         if ent is not None and ent.start == i and ent.label_ in (GROUP, *SPEAKING_AS_GROUP):
             title = self.titles.get(ent.end)
             if title is not None:  # "a Microsoft spokesperson", also when "GitHub" was tagged a product
+                named = self._candidate(title.end, limit) if title.end < limit else None
+                if named is not None and named.kind == "named" and named.label == PERSON:
+                    # "Baden-Württembergs Innenministerin Karin Hoffmann"
+                    return Mention("named", i, named.end, PERSON, named.speaker, role=title.role)
                 return self._role(i, title, employer=_entity_speaker(ent).canonical)
         if ent is not None and ent.start == i and ent.label_ in (PERSON, GROUP):
             return Mention("named", ent.start, ent.end, ent.label_, _entity_speaker(ent))
@@ -1445,6 +1513,17 @@ class _DocQuotes:
                 if self.parsed and self.doc[j].pos_ in ("VERB", "AUX"):
                     break  # "A Corvex spokesman told The Record": whom it was told
         return Mention("role", start, end, PERSON, None, role=title.role, employer=employer)
+
+    def _owned(self, ent: Span) -> bool:
+        """An organisation right after a place's possessive: "Germany's Federal Office …"."""
+        owner = ent.start - 2
+        return (
+            ent.label_ == GROUP
+            and owner >= 0
+            and self.doc[ent.start - 1].text in POSSESSIVES
+            and (owner_ent := self.ent_at.get(owner)) is not None
+            and owner_ent.label_ == "LOC"
+        )
 
     def _bare_name(self, i: int, limit: int, head: int | None) -> Mention | None:
         """A name no entity covers: English proper nouns; German capitalised words without an article, only
@@ -1566,7 +1645,7 @@ class _DocQuotes:
         self.mentions.insert(at, (mention.start, label, speaker, role))
         self.remembered.add(mention.start)
 
-    def _resolve(self, mention: Mention) -> Speaker | None:
+    def _resolve(self, mention: Mention, content: tuple[int, int] = (0, 0)) -> Speaker | None:
         if mention.kind == "named":
             return mention.speaker
         text = self.doc[mention.start : mention.end].text
@@ -1586,12 +1665,12 @@ class _DocQuotes:
                 return Speaker(text, mention.employer, None)
             if mention.role in ORGANISATION_VOICES and (self.parsed or self._company_compound(mention)):
                 # "a spokeswoman said", "ein Unternehmenssprecher": for the organisation in focus
-                target = self._most_recent(mention.start, GROUP)
+                target = self._most_recent(mention.start, GROUP, content=content)
                 return Speaker(text, target.canonical, target.kb_id) if target else None
             return None
         noun = self.doc[mention.end - 1].lower_ if mention.end - mention.start > 1 else None
         gender = PRONOUN_GENDERS.get(text.lower()) if self.parsed else None
-        target = self._most_recent(mention.start, mention.label, noun, gender)
+        target = self._most_recent(mention.start, mention.label, noun, gender, content)
         return Speaker(text, target.canonical, target.kb_id) if target else None
 
     def _company_compound(self, mention: Mention) -> bool:
@@ -1632,7 +1711,12 @@ class _DocQuotes:
         return None
 
     def _most_recent(
-        self, before: int, label: str, noun: str | None = None, gender: str | None = None
+        self,
+        before: int,
+        label: str,
+        noun: str | None = None,
+        gender: str | None = None,
+        content: tuple[int, int] = (0, 0),
     ) -> Speaker | None:
         """The first mention of `label` in the latest sentence (of a paragraph) that has one before token
         `before`; outlets spoken to are not candidates. With a noun ("the bank", "the agency"), the latest
@@ -1643,6 +1727,8 @@ class _DocQuotes:
             if start >= before:
                 break
             if mention_label != label or (gender and self._other_gender(speaker, gender)):
+                continue
+            if content[0] <= start < content[1] or start in self.datelines:  # the quote's words; an outlet
                 continue
             sentence = self.doc[start].sent.start
             if self.parsed:  # English only so far (dev2); the German pipeline keeps the earlier behaviour

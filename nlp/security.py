@@ -25,7 +25,9 @@ PER), so they come last and break nothing: an ORG match never overlaps a securit
 a product), never splits a token ("Amazon-CISO" stays one), and replaces NER entities only when they lie
 within it. It is dropped inside or across a longer NER entity ("Dell" in PER "Michael Dell", "Siemens" in
 ORG "Siemens Energy"), and where it is the surname of a person the NER named in full in the document ("Dell
-sagte" after "Michael Dell").
+sagte" after "Michael Dell"). Inside a longer NER organisation that only adds a country code before it ("U.S.
+Cybersecurity and Infrastructure Security Agency", German "US-Cybersicherheitsbehörde CISA"), it gives that
+mention its catalog name.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ DOMAIN = re.compile(
     re.IGNORECASE,
 )
 HASH = re.compile(r"\b(?:[A-Fa-f0-9]{64}|[A-Fa-f0-9]{40}|[A-Fa-f0-9]{32})\b")
+QUALIFIER = re.compile(r"(?:(?:[A-Z]\.){2,3}|[A-Z]{2,3})(?:-\w+)?")
 DEFANGED = re.compile(r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\[@\]|\[at\]|\(at\)|\[://\]|\[:\]", re.I)
 
 
@@ -195,7 +198,20 @@ class SecurityEntities:
             for c in select(organisations)
             if doc.char_span(c.start, c.end) is not None  # on whole tokens only
             and doc.text[c.start : c.end] not in surnames
-            and all(
+        ]
+        qualified = {
+            (start, end): c
+            for c in organisations
+            for start, end, label, _ in ner
+            if label == ORGANISATION
+            and start < c.start
+            and end == c.end
+            and _qualifier(doc.text[start : c.start])
+        }
+        organisations = [
+            c
+            for c in organisations
+            if all(
                 c.start <= start and end <= c.end for start, end, *_ in ner if start < c.end and c.start < end
             )
         ]
@@ -214,6 +230,8 @@ class SecurityEntities:
             if all(end <= s or start >= e for s, e in taken):
                 span = doc.char_span(start, end, label=label, kb_id=kb_id)
                 if span is not None:
+                    if (start, end) in qualified:  # "U.S. Cybersecurity and Infrastructure Security Agency"
+                        span._.canonical = qualified[(start, end)].canonical
                     spans.append(span)
         doc.ents = sorted(spans, key=lambda s: s.start)
         return doc
@@ -271,6 +289,12 @@ def pattern_candidates(text: str) -> Iterator[Candidate]:
         value = m.group()
         if any(ch.isdigit() for ch in value) and any(ch.isalpha() for ch in value):
             yield Candidate(m.start(), m.end(), "HASH", "pattern", value.lower())
+
+
+def _qualifier(text: str) -> bool:
+    """A country code before a catalogued organisation's name, in one NER span with it: "U.S. ", "US-"
+    (German "US-Cybersicherheitsbehörde CISA", a descriptive compound before the name)."""
+    return QUALIFIER.fullmatch(text.strip()) is not None
 
 
 def _trim_url(url: str) -> str:

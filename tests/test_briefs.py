@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import itertools
+import copy
+import importlib
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from brief_fixtures import build_corpus
 
 from incident_brief.briefs import history
-from incident_brief.briefs.build import BriefBuilder, IncidentInput
+from incident_brief.briefs.build import BriefBuilder, IncidentInput, _acronym_expansions, _key_facts
 from incident_brief.briefs.generate import write_briefs
+from incident_brief.briefs.invariants import InvariantCounts, check_brief
+from incident_brief.briefs.model import Evidence
+from incident_brief.briefs.summarize import Candidate, extractive_summary, shortlist
 from incident_brief.briefs.text import clean_text
 from incident_brief.briefs.vectors import SentenceIndex
 from incident_brief.corpus.store import Store
@@ -40,41 +45,23 @@ def briefs(corpus, embedder):
         }
 
 
-def all_evidence(brief):
-    """Every (evidence, text the brief shows for it) pair in a brief."""
-    for sentence in brief.summary:
-        for evidence in sentence.evidence:
-            yield evidence, sentence.text
-    for entry in brief.timeline:
-        # an event several reports date is shown in the first report's words; the others also cite it
-        first, *others = entry.evidence
-        yield first, entry.sentence
-        for evidence in others:
-            yield evidence, None
-    for group in brief.quotes:
-        for report in group.reports:
-            yield report.evidence, report.text
-    for requirement in brief.requirements:
-        for evidence in requirement.evidence:
-            yield evidence, None
-    for money in brief.key_facts.money:
-        yield money.evidence, money.text
-    for contradiction in brief.confidence.contradictions:
-        for value in contradiction.values:
-            yield value.evidence, value.text
-
-
 def test_every_statement_cites_evidence_that_exists_at_its_offsets(corpus, briefs):
-    checked = 0
+    counts = InvariantCounts()
     for brief in briefs.values():
-        for evidence, shown in all_evidence(brief):
-            text = corpus.texts[evidence.article_id]
-            assert 0 <= evidence.start < evidence.end <= len(text)
-            if shown is not None:
-                # what the brief shows is in the cited characters (cleaned; a quote may lose a comma)
-                assert shown.rstrip(",;: ") in clean_text(text[evidence.start : evidence.end])
-            checked += 1
-    assert checked > 20
+        counts.add(check_brief(brief, corpus.texts.get))
+    assert counts.violations == []
+    assert sum(counts.checked.values()) > 20
+    assert {"summary", "timeline", "quote", "requirement", "money", "contradiction"} <= set(counts.checked)
+
+
+def test_a_wrong_offset_or_a_missing_article_is_a_violation(corpus, briefs):
+    brief = copy.deepcopy(briefs["rheinau"])
+    first = brief.summary[0].evidence[0]
+    brief.summary[0].evidence[0] = Evidence(first.article_id, first.start + 1, first.end + 1, first.language)
+    brief.quotes[0].reports[0].evidence = Evidence(10**6, 0, 5, "en")
+    counts = check_brief(brief, corpus.texts.get)
+    assert [v.kind for v in counts.violations] == ["summary", "quote"]
+    assert "no such article" in counts.violations[1].detail
 
 
 def test_summary_sentences_are_the_cited_sentences_verbatim(corpus, briefs):
@@ -87,12 +74,22 @@ def test_summary_sentences_are_the_cited_sentences_verbatim(corpus, briefs):
 
 
 def test_no_two_summary_sentences_are_near_translations(briefs, embedder):
+    counts = InvariantCounts()
     for brief in briefs.values():
-        vectors = embedder.embed([s.text for s in brief.summary])
-        for a, b in itertools.combinations(range(len(vectors)), 2):
-            # vectors were stored as float16 for the selection; recomputed in float32 they may differ
-            # in the third decimal
-            assert float(vectors[a] @ vectors[b]) <= 0.8 + 0.005
+        counts.add(check_brief(brief, lambda _: "", embedder.embed))
+    assert counts.violating()["summary pair"] == 0
+    assert counts.checked["summary pair"] >= 3
+
+
+def test_briefs_of_ecb_incidents_cite_existing_evidence(shared, embedder, tmp_path, monkeypatch):
+    """The invariants on two ECB+ topics (four incidents); benchmarks/brief_invariants.py runs all 42."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    brief_invariants = importlib.import_module("brief_invariants")
+    records, gold = brief_invariants.load_ecb(shared / "data" / "clustering", topics=2)
+    counts = brief_invariants.check_incidents(tmp_path / "ecb.db", records, gold, embedder)
+    assert counts.violations == []
+    assert counts.checked["summary"] >= 4 * 3  # at least three sentences per incident
+    assert counts.checked["summary pair"] >= 4
 
 
 def test_german_and_english_coverage_is_one_brief_with_sources_in_both_languages(briefs):
@@ -284,3 +281,120 @@ def test_an_unloadable_summary_model_is_a_model_error(tmp_path):
 
     with pytest.raises(ModelError, match="cannot load the summary model"):
         Seq2SeqRewriter(str(tmp_path / "no-such-model"))
+
+
+def _stand_in(language: str, entities: list[tuple[str, str]]):
+    """What `_acronym_expansions` reads of a report: its entities (text, canonical) and their language."""
+    analysis = {"entities": [{"text": t, "canonical": c, "label": "ORG", "start": 0} for t, c in entities]}
+    return SimpleNamespace(analysis=analysis, language_at=lambda _: language)
+
+
+def test_an_acronym_and_its_expansions_are_one_party_across_reports_and_languages():
+    lka_en = "State Criminal Police Office of Baden-Württemberg"
+    lka_de = "Landeskriminalamt Baden-Württemberg"
+    reports = [
+        _stand_in("en", [(lka_en, lka_en), ("LKA", lka_en), ("FBI", "Federal Bureau of Investigation")]),
+        _stand_in("de", [(lka_de, lka_de), ("LKA", "LKA"), ("BSI", "Bundesamt für Sicherheit")]),
+        _stand_in("en", [("FBI", "FBI")]),
+    ]
+    names = _acronym_expansions(reports, "en")
+    assert names["LKA"] == lka_en and names[lka_de] == lka_en  # the German form, in the English brief
+    assert names["FBI"] == "Federal Bureau of Investigation"  # bare in one report, expanded in another
+    # no shared proper name: "Bundesamt für Sicherheit" is no translation of the FBI's name
+    assert "Bundesamt für Sicherheit" not in names
+    assert _acronym_expansions(reports, "de")[lka_en] == lka_de
+
+
+def test_large_incidents_summarise_from_a_bounded_shortlist_of_lead_sentences():
+    # 300 reports of 40 sentences: 12,000 candidates, too many for an n x n similarity in memory
+    candidates = [
+        Candidate(f"Report {a} sentence {p}.", "en", Evidence(a, 100 * p, 100 * p + 20, "en"), p, "2026-03")
+        for a in range(300)
+        for p in range(40)
+    ]
+    kept = shortlist(candidates, limit=1000)
+    assert len(kept) == 1000
+    assert max(candidates[i].position for i in kept) <= 3  # 300 reports x sentences 0-2, then some 4th
+    assert kept == sorted(kept)
+    vectors = np.random.default_rng(7).standard_normal((len(candidates), 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    summary = extractive_summary(candidates, vectors, language="en", independent_sources=300)
+    assert len(summary) == 6
+    assert all(int(s.text.split()[3].rstrip(".")) < 4 for s in summary)  # only lead sentences qualify
+
+
+def _analysed(article_id: int, entities: list[tuple] = (), actors: list[dict] = ()):
+    """What `_key_facts` reads of a report: its entity mentions (text, label[, role]), actors and outlet."""
+    analysis = {
+        "entities": [
+            {"text": e[0], "canonical": e[0], "label": e[1], "start": 0, "role": e[2] if len(e) > 2 else None}
+            for e in entities
+        ],
+        "actors": list(actors),
+    }
+    return SimpleNamespace(
+        analysis=analysis,
+        id=article_id,
+        root=article_id,
+        name=lambda data: clean_text(data.get("canonical") or data.get("text") or ""),
+        article=SimpleNamespace(
+            site_name=f"Outlet {article_id}", url=f"https://o{article_id}.example/a", canonical_url=None
+        ),
+    )
+
+
+def test_actors_keep_their_kind_and_merge_aliases_written_in_another_case():
+    apt29 = {
+        "canonical": "APT29",
+        "kb_id": "G0016",
+        "kind": "group",
+        "aliases": [
+            {"name": "Cozy Bear", "source": "attack"},
+            {"name": "COZY BEAR", "source": "microsoft"},
+            {"name": "apt29", "source": "microsoft"},  # the name itself, in another case
+            {"name": "Midnight Blizzard", "source": "microsoft"},
+        ],
+    }
+    campaign = {"canonical": "SolarWinds Compromise", "kb_id": "C0024", "kind": "campaign", "aliases": []}
+    stored_before_kinds = {"canonical": "Akira", "kb_id": "G1024", "aliases": []}  # an older analysis
+    facts = _key_facts([_analysed(1, actors=[apt29, campaign]), _analysed(2, actors=[stored_before_kinds])])
+    assert [(a.name, a.kind, a.label) for a in facts.actors] == [
+        ("APT29", "group", "Threat actor"),
+        ("SolarWinds Compromise", "campaign", "Campaign"),
+        ("Akira", "group", "Threat actor"),
+    ]
+    assert [(a.name, a.source) for a in facts.actors[0].aliases] == [
+        ("Cozy Bear", "attack, microsoft"),
+        ("Midnight Blizzard", "microsoft"),
+    ]
+
+
+def test_a_name_the_reports_disagree_on_is_shown_once_under_the_kind_most_mentions_have():
+    reports = [
+        # "PixieDrop": a product twice, an organisation once -> a product
+        _analysed(1, [("PixieDrop", "PRODUCT"), ("PixieDrop", "ORG"), ("Quartz Threat Labs", "ORG")]),
+        _analysed(2, [("PixieDrop", "PRODUCT"), ("Quartz Threat Labs", "ORG")]),
+        # "Logiciels Boréal": tagged a person more often, but an organisation in report 4 -> an organisation
+        _analysed(3, [("Logiciels Boréal", "PER"), ("Logiciels Boréal", "PER"), ("Claire Dumont", "PER")]),
+        # "Claire Dumont": tagged an organisation once, but a report gives her a role -> a person
+        _analysed(
+            4, [("Logiciels Boréal", "ORG"), ("Claire Dumont", "PER", "CEO"), ("Claire Dumont", "ORG")]
+        ),
+        # "Nordlicht Software": only ever a person, but one mention gives its legal form -> an organisation
+        _analysed(5, [("Nordlicht Software", "PER"), ("Nordlicht Software GmbH", "PER")]),
+        _analysed(6, [("Nordlicht Software", "PER")]),
+    ]
+    for report in reports[4:]:  # the canonical name drops the legal form, as the canonicaliser does
+        for entity in report.analysis["entities"]:
+            entity["canonical"] = "Nordlicht Software"
+    facts = _key_facts(reports)
+    organisations = {o.name: sorted(o.article_ids) for o in facts.organisations}
+    assert organisations == {
+        "Quartz Threat Labs": [1, 2],
+        "Logiciels Boréal": [3, 4],
+        "Nordlicht Software": [5, 6],
+    }
+    assert {p.name: sorted(p.article_ids) for p in facts.products} == {"PixieDrop": [1, 2]}
+    assert [(p.name, p.role, sorted(p.article_ids)) for p in facts.people] == [
+        ("Claire Dumont", "CEO", [3, 4])
+    ]

@@ -11,6 +11,7 @@ from spacy.tokens import Doc
 
 import incident_brief.nlp.canonical  # noqa: F401 (registers the factory)
 import incident_brief.nlp.labels  # noqa: F401
+import incident_brief.nlp.security  # noqa: F401
 
 
 def german(entities: list[tuple[str, str]]) -> Language:
@@ -428,3 +429,57 @@ def test_german_name_in_an_apposition_after_a_title():
         ("Emre Kalaycıoğlu", "PER"),
         ("Gesine Harms-Okafor", "PER"),
     ]
+
+
+def with_catalog(entities: list[tuple[str, str]]) -> Language:
+    """`german` with the security component (the shipped catalog) before the canonicalizer."""
+    nlp = spacy.blank("de")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": label, "pattern": text} for text, label in entities])
+    for factory in ("incident_ner_labels", "incident_security_entities", "incident_canonicalizer"):
+        nlp.add_pipe(factory)
+    return nlp
+
+
+CISA = "Cybersecurity and Infrastructure Security Agency"
+
+
+def test_an_expansion_takes_the_catalog_name_of_its_acronym():
+    nlp = with_catalog([("Agentur für Cybersicherheit der USA", "ORG")])
+    doc = nlp(
+        "Die Agentur für Cybersicherheit der USA (CISA) warnt. "
+        "Die Agentur für Cybersicherheit der USA rät ab."
+    )
+    assert mentions(doc) == [
+        ("Agentur für Cybersicherheit der USA", "ORG", CISA),
+        ("CISA", "ORG", CISA),
+        ("Agentur für Cybersicherheit der USA", "ORG", CISA),
+    ]
+
+
+def test_a_descriptive_noun_before_a_catalogued_name_is_no_part_of_it():
+    # "Behörde" heads organisation names ("Stadtwerke Lindenau"), but not before a catalogued one
+    doc = with_catalog([("Lindenau", "LOC")])(
+        "Die US-Cybersicherheitsbehörde CISA hat die Lücke in ihren Katalog aufgenommen."
+    )
+    assert mentions(doc) == [("CISA", "ORG", CISA)]
+    # a database is no bank: "Wissensdatenbank MITRE" is no organisation
+    doc = with_catalog([("MITRE", "ORG")])("In der Wissensdatenbank MITRE ist er verzeichnet.")
+    assert [e.text for e in doc.ents if e.label_ == "ORG"] == ["MITRE"]
+
+
+def test_an_article_before_a_sector_word_is_no_company_name():
+    doc = german([("Akira", "ORG")])(
+        "Forscher kennen Akira seit Jahren: Die Gruppe sucht nach VPN-Zugängen. Die Gruppe droht."
+    )
+    assert mentions(doc) == [("Akira", "ORG", "Akira")]
+
+
+def test_a_products_first_word_alone_is_the_product_not_a_person(english):
+    doc = english(
+        "CISA ordered agencies to disconnect Arcturus Networks’ Gatekeeper Secure Access VPN appliances. "
+        "Many agencies run Gatekeeper in pairs, Arcturus said."
+    )
+    found = {(e.text, e.label_, e._.canonical) for e in doc.ents}
+    assert ("Gatekeeper", "PRODUCT", "Gatekeeper Secure Access") in found
+    assert ("Arcturus", "ORG", "Arcturus Networks") in found  # the vendor's short form stays the vendor

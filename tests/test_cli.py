@@ -75,11 +75,6 @@ def _brief_rows(index: Path) -> list[str]:
     return [line for line in index.read_text().splitlines() if line.startswith("| [")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known clustering error (docs/benchmarks.md, issue 6): the Nordwind data-theft report names "
-    "no incident type in its headline and joins the DDoS four days later",
-)
 def test_two_incidents_at_one_company_get_two_briefs(run, tmp_path):
     assert run("--db", "corpus.db", "collect", "--path", RHEINPOST).exit_code == 0
     assert run("--db", "corpus.db", "summarize", "--out", "out").exit_code == 0

@@ -21,6 +21,7 @@ from incident_brief.nlp.clustering import (
     Weights,
     analysis_dates,
     analysis_entities,
+    analysis_specifics,
     article_terms,
     incident_types,
     pair_features,
@@ -324,6 +325,8 @@ def test_incident_types_in_german_english_and_french():
     assert incident_types("Un rançongiciel paralyse un hôpital") == {"ransomware", "outage"}
     assert incident_types("Kritische Sicherheitslücke in VPN-Gateways") == {"vulnerability"}
     assert incident_types("Bundestag passes budget") == frozenset()
+    assert incident_types("Angreifer lasen sechs Wochen lang E-Mail-Postfächer") == {"account_compromise"}
+    assert incident_types("Intruders read executives' mailboxes") == {"account_compromise"}
 
 
 def test_headline_type_wins_over_the_lead_and_an_effect_is_no_conflict():
@@ -367,3 +370,84 @@ def test_type_and_actor_features_same_conflicting_unknown():
     weights = Weights.load()
     agreeing = pair_features(theft, typed(6, ("data_theft",), ("g0016",)))
     assert weights.probability(agreeing[None, :])[0] > weights.probability(apart[None, :])[0]
+
+
+def test_negated_incident_types_are_not_named():
+    assert incident_types("No ransomware was involved, the company said") == frozenset()
+    assert incident_types("Kein Ransomware-Angriff: Stadtwerke geben Entwarnung") == frozenset()
+    assert incident_types("Ransomware was not involved in the outage") == {"outage"}
+    assert incident_types("Stadtwerke: Ransomware wurde ausgeschlossen") == frozenset()
+    assert incident_types("Pas de rançongiciel, selon l'hôpital") == frozenset()
+    assert incident_types("Aucune donnée n'a été volée") == frozenset()
+    assert incident_types("There was no evidence of data theft") == frozenset()
+    # A negation in another clause, or of something else, leaves the type named.
+    assert incident_types("Ransomware attack hits hospital; no data was stolen") == {"ransomware"}
+    assert incident_types("Hackers stole customer data but did not encrypt it") == {"data_theft"}
+    assert incident_types("Nicht nur Ransomware: auch Daten gestohlen") == {"ransomware", "data_theft"}
+    assert incident_types("Not only ransomware was involved") == {"ransomware"}
+    terms = article_terms("Stadtwerke offline", "Ein Ransomware-Angriff sei nicht die Ursache, hieß es.")
+    assert {t for t in terms if t.startswith(TYPE_PREFIX)} == {"type:outage"}
+
+
+def specific(article_id: int, language: str, entities: tuple[str, ...]) -> ArticleFeatures:
+    return ArticleFeatures(
+        id=article_id,
+        vectors=vector(1, 0),
+        terms={"earthquake": 0.6, "ent:chile": 0.8},
+        entities=frozenset(entities),
+        dates=np.zeros(0),
+        language=language,
+    )
+
+
+def test_specifics_of_title_and_lead_and_their_conflicts():
+    analysis = {
+        "entities": [
+            {"text": "Lindsay Lohan", "label": "PER", "canonical": "Lindsay Lohan"},
+            {"text": "Betty Ford Center", "label": "ORG", "canonical": "Betty Ford Center"},
+            {"text": "Malibu", "label": "LOC", "canonical": "Malibu"},
+        ],
+        "dates": [{"text": "May 2013", "type": "DATE", "value": "2013-05"}],
+        "money": [{"text": "90 days", "amount": 90, "unit": "days"}],
+    }
+    title = "Lindsay Lohan enters rehab"
+    text = (
+        "The actress checked into the Betty Ford Center for 90 days in May 2013.\n\n" + "x " * 700 + "Malibu."
+    )
+    found = analysis_specifics(analysis, title, text)
+    # Malibu is named only past the lead: a specific of the article, not of its lead.
+    assert found == [
+        "lead:number:number:90 days",
+        "lead:organisation:betty ford center",
+        "lead:person:lindsay lohan",
+        "lead:year:year:2013",
+        "number:90 days",
+        "year:2013",
+    ]
+    index = {name: n for n, name in enumerate(FEATURES)}
+    lohan = specific(
+        1, "en", ("lindsay lohan", "lead:person:lindsay lohan", "year:2013", "lead:year:year:2013")
+    )
+    reid = specific(2, "en", ("tara reid", "lead:person:tara reid", "year:2008", "lead:year:year:2008"))
+    row = pair_features(lohan, reid)
+    assert row[index["person_conflict"]] == 1 and row[index["year_conflict"]] == 1
+    assert row[index["place_conflict"]] == 0  # neither names a place: unknown, not a conflict
+    # The markers leave the entities as they were; the specific terms are entity ids (and years) only.
+    assert lohan.entities == {"lindsay lohan"} and lohan.specifics == {"lindsay lohan", "year:2013"}
+    assert lohan.specific_terms == {"ent:chile": 1.0} and row[index["specific"]] == 1.0
+    # A follow-up that names the first article's person anywhere is compatible with it.
+    follow = specific(3, "en", ("lindsay lohan", "michael lohan", "lead:person:michael lohan"))
+    assert pair_features(lohan, follow)[index["person_conflict"]] == 0
+    # Names in two languages are different keys (Munich, München): only years and numbers conflict then.
+    german = specific(4, "de", ("münchen", "lead:place:münchen", "year:2008", "lead:year:year:2008"))
+    english = specific(5, "en", ("munich", "lead:place:munich", "year:2013", "lead:year:year:2013"))
+    row = pair_features(german, english)
+    assert row[index["place_conflict"]] == 0 and row[index["year_conflict"]] == 1
+
+
+def test_ransomware_and_data_theft_are_compatible_causes():
+    # Double extortion: the gang's leak of stolen data is a follow-up of its ransomware attack.
+    index = FEATURES.index("type_conflict")
+    ransomware, leak, ddos = typed(1, ("ransomware",)), typed(2, ("data_theft",)), typed(3, ("ddos",))
+    assert pair_features(ransomware, leak)[index] == 0
+    assert pair_features(ddos, leak)[index] == 1 and pair_features(ddos, ransomware)[index] == 1

@@ -543,3 +543,27 @@ def test_german_fronted_subject_and_definite_spokesperson():
     ]
     # The phrase before the verb is its subject, not the dative after it; "der Sprecher" is Velmora's.
     assert speakers(doc._.quotes) == ["Emre Kalaycıoğlu", "Velmora", "Velmora"]
+
+
+def test_a_short_name_in_quotes_is_no_quote_and_a_country_no_speaker(english):
+    doc = english(
+        "Germany’s Federal Office for Information Security (BSI) rated the situation “IT-Bedrohungslage 3 / "
+        "Orange,” its second-highest level, and urged operators to patch immediately. U.S. and allied "
+        "agencies said in 2024 that the group was preparing attacks on critical infrastructure. Germany's "
+        "Federal Office for Information Security said that the attack was serious. Germany said the "
+        "attack was unacceptable."
+    )
+    assert [(q.text, speakers([q])[0]) for q in doc._.quotes] == [
+        ("the group was preparing attacks on critical infrastructure", None),
+        ("the attack was serious", "Federal Office for Information Security"),
+        ("the attack was unacceptable", "Germany"),  # the text has the country speak
+    ]
+
+
+def test_a_place_before_a_title_and_name_is_not_the_speaker():
+    nlp = blank("de", [("Baden-Württembergs", "LOC"), ("Karin Hoffmann", "PER")])
+    doc = nlp(
+        "Baden-Württembergs Innenministerin Karin Hoffmann sprach am Mittwoch von einem „ernsten Angriff auf "
+        "die kommunale Daseinsvorsorge“."
+    )
+    assert [(q.kind, speakers([q])[0]) for q in doc._.quotes] == [("partial", "Karin Hoffmann")]

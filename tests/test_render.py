@@ -15,13 +15,16 @@ import jsonschema
 import pytest
 from brief_fixtures import build_corpus
 from markdown_it import MarkdownIt
+from rich.console import Console
 from stix2validator import ValidationOptions, validate_string
 
-from incident_brief.briefs import render_html, render_json, render_markdown, render_stix
+from incident_brief.briefs import render_html, render_json, render_markdown, render_stix, render_terminal
 from incident_brief.briefs.build import BriefBuilder, IncidentInput
 from incident_brief.briefs.files import write_file_atomically
 from incident_brief.briefs.generate import write_briefs
 from incident_brief.briefs.model import (
+    ActorFact,
+    Alias,
     Brief,
     Confidence,
     Control,
@@ -205,7 +208,7 @@ def test_json_follows_the_published_schema(briefs, name):
 
 def test_the_schema_is_a_valid_versioned_schema():
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
-    assert SCHEMA["$id"].endswith(":1") and SCHEMA["properties"]["schema_version"] == {"const": 1}
+    assert SCHEMA["$id"].endswith(":2") and SCHEMA["properties"]["schema_version"] == {"const": 2}
 
 
 @pytest.mark.parametrize("name", ["rheinau", "single", "hostile", "crafted"])
@@ -235,8 +238,6 @@ def test_stix_holds_report_actors_identities_courses_of_action_and_notes(corpus,
 
 def test_actor_aliases_reach_stix_and_html():
     brief = crafted_hostile_brief()
-    from incident_brief.briefs.model import ActorFact, Alias
-
     brief.key_facts.actors = [
         ActorFact(
             "APT29", "G0016", [Alias("Midnight Blizzard", "microsoft"), Alias("Cozy Bear", "attack")], [1]
@@ -247,6 +248,55 @@ def test_actor_aliases_reach_stix_and_html():
     assert intrusion_set["aliases"] == ["Midnight Blizzard", "Cozy Bear"]
     assert intrusion_set["external_references"][0]["external_id"] == "G0016"
     assert "Midnight Blizzard" in render_html.render(brief)
+
+
+def test_a_campaign_is_shown_as_a_campaign_not_as_a_threat_actor():
+    brief = crafted_hostile_brief()
+    brief.key_facts.actors = [
+        ActorFact("APT29", "G0016", [Alias("Cozy Bear", "attack")], [1], "group"),
+        ActorFact("SolarWinds Compromise", "C0024", [], [1], "campaign"),
+    ]
+    markdown = render_markdown.render(brief)
+    assert "**Threat actor: APT29**" in markdown and "**Campaign: SolarWinds Compromise**" in markdown
+    assert "Threat actor: SolarWinds" not in markdown
+    terms = re.findall(r"<dt>([^<]*)</dt>", render_html.render(brief))
+    assert terms[:2] == ["Threat actor", "Campaign"]
+    console = Console(width=200, record=True)
+    console.print(render_terminal.render(brief))
+    shown = console.export_text()
+    assert re.search(r"threat actor +APT29", shown) and re.search(r"campaign +SolarWinds Compromise", shown)
+
+    text = render_stix.render(brief)
+    assert validate_string(text, ValidationOptions(strict=False)).is_valid
+    objects = json.loads(text)["objects"]
+    (campaign,) = [o for o in objects if o["type"] == "campaign"]
+    (intrusion_set,) = [o for o in objects if o["type"] == "intrusion-set"]
+    assert (campaign["name"], intrusion_set["name"]) == ("SolarWinds Compromise", "APT29")
+    assert campaign["external_references"][0] == {
+        "source_name": "mitre-attack",
+        "external_id": "C0024",
+        "url": "https://attack.mitre.org/campaigns/C0024/",
+    }
+    assert campaign["id"] in json.loads(text)["objects"][0]["object_refs"]
+
+    data = json.loads(render_json.render(brief))
+    assert [a["kind"] for a in data["key_facts"]["actors"]] == ["group", "campaign"]
+    assert not list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data))
+
+
+def test_a_brief_of_schema_version_1_loads_with_its_actors_as_groups():
+    brief = crafted_hostile_brief()
+    brief.key_facts.actors = [ActorFact("APT29", "G0016", [Alias("Cozy Bear", "attack")], [1])]
+    stored = brief.to_dict()
+    stored["schema_version"] = 1
+    for actor in stored["key_facts"]["actors"]:
+        del actor["kind"]  # version 1 had no kind
+    loaded = Brief.from_dict(stored)
+    assert loaded.schema_version == 2 and loaded.key_facts.actors[0].kind == "group"
+    assert "**Threat actor: APT29**" in render_markdown.render(loaded)
+    data = json.loads(render_json.render(loaded))
+    assert data["$schema"] == "urn:incident-brief:schema:brief:2"
+    assert not list(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data))
 
 
 def test_sections_with_nothing_are_omitted(briefs):
@@ -315,3 +365,21 @@ def test_every_format_and_the_indexes_are_written(corpus, tmp_path):
     index = json.loads((tmp_path / "index.json").read_text())
     assert {row["incident_id"]: row["file"] for row in index}["rheinau"] == "rheinau.json"
     assert 'href="rheinau.html"' in (tmp_path / "index.html").read_text()
+
+
+def test_times_read_as_a_person_writes_them_in_every_human_format():
+    brief = crafted_hostile_brief()
+    evidence = brief.timeline[0].evidence
+    brief.timeline = [
+        TimelineEntry(
+            "2026-11-03TAF", "part of day", None, "Tuesday afternoon", "It was patched.", evidence, None
+        ),
+        TimelineEntry("2026-W41", "week", None, "last week", "It began.", evidence, None),
+    ]
+    html, markdown = render_html.render(brief), render_markdown.render(brief)
+    for shown in ("2026-11-03 afternoon", "2026, week 41"):
+        assert shown in html and shown in markdown
+    assert "generated 2026-05-03 12:00 UTC" in html  # not the ISO timestamp
+    assert (
+        json.loads(render_json.render(brief))["timeline"][0]["value"] == "2026-11-03TAF"
+    )  # machines: TIMEX3

@@ -10,7 +10,7 @@ import spacy
 import incident_brief.nlp.actors  # noqa: F401  (registers incident_actor_linker)
 import incident_brief.nlp.labels  # noqa: F401  (registers incident_ner_labels)
 import incident_brief.nlp.security  # noqa: F401  (registers incident_security_entities)
-from incident_brief.models.catalogs import build_catalog, write_catalog
+from incident_brief.models.catalogs import build_catalog, load_catalog, write_catalog
 from incident_brief.nlp.actors import actors_in
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "examples" / "seed-article-de.txt"
@@ -182,6 +182,21 @@ def test_actors_in_lists_canonical_records_with_aliases(german):
     assert apt29["mentions"][0] == {"text": "NOBELIUM", "start": 0, "end": 8}
 
 
+def test_actors_carry_the_catalogs_kind(german):
+    doc = german(
+        "Die Kampagne SolarWinds Compromise wird APT29 zugeschrieben; Storm-0558 und Storm-2890 sind andere."
+    )
+    expected = [
+        ("SolarWinds Compromise", "C0024", "campaign"),  # an ATT&CK campaign: an operation, not a group
+        ("APT29", "G0016", "group"),
+        ("Antique Typhoon", "MSTIC:storm-0558", "microsoft"),  # a group only Microsoft names
+        ("Storm-2890", None, "group"),  # unknown to the catalog: taken for a group
+    ]
+    assert [(a["canonical"], a["kb_id"], a["kind"]) for a in actors_in(doc)] == expected
+    with_catalog = actors_in(doc, load_catalog())
+    assert [(a["canonical"], a["kb_id"], a["kind"]) for a in with_catalog] == expected
+
+
 def test_labels_config_limits_output():
     nlp = spacy.blank("en")
     nlp.add_pipe("incident_security_entities", config={"labels": ["VULNERABILITY"]})
@@ -314,3 +329,95 @@ def test_org_label_can_be_left_out():
     nlp = spacy.blank("de")
     nlp.add_pipe("incident_security_entities", config={"labels": ["PRODUCT"]})
     assert ents(nlp("Bloomberg berichtet über Microsoft 365.")) == [("Microsoft 365", "PRODUCT")]
+
+
+def test_technical_terms_and_names_of_things_are_not_organisations(english_model):
+    text = (
+        "Arcturus and CISA published indicators, including the IP address 203.0.113.45 and the SHA-256 hash "
+        "of a file. CISA added the flaw to its Known Exploited Vulnerabilities (KEV) catalog. The U.S. "
+        "Cybersecurity and Infrastructure Security Agency ordered agencies to disconnect Arcturus Networks’ "
+        "Gatekeeper Secure Access VPN appliances."
+    )
+    found = ents(english_model(text))
+    assert ("IP", "ORG") not in found and ("SHA-256", "ORG") not in found
+    assert ("Known Exploited Vulnerabilities", "MISC") in found
+    assert ("Arcturus Networks", "ORG") in found
+    assert ("Gatekeeper Secure Access", "PRODUCT") in found
+    agency = find(english_model(text), "U.S. Cybersecurity and Infrastructure Security Agency")
+    # a country code before a catalogued organisation: the catalog's name
+    assert (agency.label_, agency._.canonical) == ("ORG", "Cybersecurity and Infrastructure Security Agency")
+
+
+@pytest.mark.parametrize(
+    "name, after, label",
+    [
+        ("Known Exploited Vulnerabilities", "catalog", "MISC"),  # a catalogue
+        ("Cyber Resilience Act", "", "MISC"),  # a law
+        ("Operation Cronos", "", "MISC"),
+        ("Gatekeeper Secure Access", "appliances", "PRODUCT"),
+        ("Cybersecurity and Infrastructure Security Agency", "directive", "ORG"),  # an organisation's word
+        ("Bank of America", "app", "ORG"),
+        ("CISA", "directive", "ORG"),  # one word: the owner of the directive, most often
+    ],
+)
+def test_what_the_words_around_a_name_say_it_names(name, after, label):
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "ORG", "pattern": name}])
+    nlp.add_pipe("incident_ner_labels")
+    doc = nlp(f"They named the {name} {after} yesterday. Later the {name} came up again.")
+    assert [(e.text, e.label_) for e in doc.ents] == [(name, label)] * 2  # the other mention follows
+
+
+@pytest.mark.parametrize(
+    "lang, text, name, label",
+    [
+        ("en", "The Lyon-based company pulled the update.", "Lyon", "LOC"),
+        ("en", "The firm, based in Lyon, pulled the update.", "Lyon", "LOC"),
+        ("en", "Its offices in Lyon, France, were closed.", "Lyon", "LOC"),
+        ("de", "Die Firma mit Sitz in München meldete den Angriff.", "München", "LOC"),  # an alternate name
+        # a city's name alone is as often a company's: no cue, no change
+        ("en", "Orange said the outage was over.", "Orange", "ORG"),
+        ("en", "Nokia patched the routers in Lyon.", "Nokia", "ORG"),
+        # the cue alone does not make a place: Linux is no city
+        ("en", "The Linux-based appliances were patched.", "Linux", "ORG"),
+    ],
+)
+def test_a_city_is_a_place_where_the_words_around_it_say_so(lang, text, name, label):
+    nlp = spacy.blank(lang)
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "ORG", "pattern": name}])
+    nlp.add_pipe("incident_ner_labels")
+    assert [(e.text, e.label_) for e in nlp(text).ents] == [(name, label)]
+
+
+def test_a_name_with_a_legal_form_is_no_person():
+    nlp = spacy.blank("fr")
+    nlp.add_pipe("entity_ruler").add_patterns(
+        [{"label": "PER", "pattern": p} for p in ("Logiciels Boréal SAS", "Claire Dumont", "Jana Ab")]
+    )
+    nlp.add_pipe("incident_ner_labels")
+    doc = nlp("Logiciels Boréal SAS, dirigée par Claire Dumont, répond à Jana Ab.")
+    assert [(e.text, e.label_) for e in doc.ents] == [
+        ("Logiciels Boréal SAS", "ORG"),
+        ("Claire Dumont", "PER"),
+        ("Jana Ab", "PER"),  # "AB" is a legal form, "Ab" a name
+    ]
+
+
+def test_german_compounds_naming_things_are_no_organisations():
+    nlp = spacy.blank("de")
+    nlp.add_pipe("entity_ruler").add_patterns(
+        [{"label": "ORG", "pattern": p} for p in ("Notfallanweisung ED", "IP", "G1017")]
+    )
+    nlp.add_pipe("incident_ner_labels")
+    doc = nlp("Die Notfallanweisung ED 27-01 nennt die IP der Gruppe G1017.")
+    assert [(e.text, e.label_) for e in doc.ents] == [("Notfallanweisung ED", "MISC")]
+
+
+def test_country_code_before_a_catalogued_organisation_gives_the_catalog_name():
+    doc = with_ner("Die US-Cybersicherheitsbehörde CISA warnt.", [("US-Cybersicherheitsbehörde CISA", "ORG")])
+    assert described(doc) == [
+        ("US-Cybersicherheitsbehörde CISA", "ORG", "ner", "Cybersecurity and Infrastructure Security Agency")
+    ]
+    # anything else before the name keeps the longer organisation as the NER has it
+    doc = with_ner("Die Partner der CISA Foundation warnen.", [("Partner der CISA", "ORG")])
+    assert described(doc) == [("Partner der CISA", "ORG", "ner", None)]

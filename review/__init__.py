@@ -1,0 +1,2 @@
+"""The analysts' review web app (`brief serve`): read an incident with its evidence, correct it, approve
+it, export it (docs/review.md)."""
