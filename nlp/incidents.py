@@ -365,9 +365,14 @@ def split_incident(store: Store, incident_id: str, article_ids: list[int], *, ac
 
 
 def move_article(store: Store, article_id: int, target: str, *, actor: str) -> Decision:
-    incident_members(store, target)
+    """Move an article to `target`. The analyst has looked at both incidents: their other members are
+    locked where they are too, as a split does, so a later run (also `--rebuild`) cannot regroup them
+    around the moved article or merge the two incidents again."""
+    target_members = incident_members(store, target)
     current = _incident_of(store, article_id)
-    return _decide(store, "move", target, current, {article_id: target}, actor)
+    changes = {a: current for a in incident_members(store, current)} | {a: target for a in target_members}
+    changes[article_id] = target
+    return _decide(store, "move", target, current, changes, actor)
 
 
 def pin_article(store: Store, article_id: int, *, actor: str) -> Decision:

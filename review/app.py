@@ -535,8 +535,10 @@ def _decision_text(d: dict) -> str:
     if kind == "split":
         moved = sum(1 for i in changes.values() if i == incident)
         return f"split {moved} article(s) of {other} into {incident}"
-    if kind == "move":
-        return f"moved article {next(iter(changes))} from {other} to {incident}"
+    if kind == "move":  # the moved article is the one that changed incident; the others are locked
+        before = d["changes"]["before"]
+        moved = next((a for a, i in changes.items() if before.get(a) != i), next(iter(changes)))
+        return f"moved article {moved} from {other} to {incident}"
     if kind == "pin":
         return f"pinned {len(changes)} article(s) to {incident}"
     return f"{kind} {incident}"

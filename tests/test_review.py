@@ -701,10 +701,20 @@ def test_a_rebuild_keeps_removed_and_moved_articles_where_the_analyst_put_them(c
     result = cli("--db", db, "cluster", "--rebuild")
     assert result.exit_code == 0, result.output
     assert members(db, removed_to) == {3} and members(db, "rheinau") == {1, 2, 4, 5}
+    hostile, single = members(db, "hostile"), members(db, "single")
+    assert 7 in hostile and single and 7 not in single
     post(client, "/incidents/hostile/move", "hostile", article="7", target="single")
     result = cli("--db", db, "cluster", "--rebuild")
     assert result.exit_code == 0, result.output
-    assert 7 in members(db, "single") and members(db, "rheinau") == {1, 2, 4, 5}
+    # a move fixes both incidents as the analyst saw them: nothing regroups around the moved article
+    assert members(db, "single") == single | {7} and members(db, "hostile") == hostile - {7}
+    assert members(db, "rheinau") == {1, 2, 4, 5}
+    # a report moved away from the incident it closely resembles does not pull that incident along
+    single = members(db, "single")
+    post(client, "/incidents/rheinau/move", "rheinau", article="5", target="single")
+    result = cli("--db", db, "cluster", "--rebuild")
+    assert result.exit_code == 0, result.output
+    assert members(db, "rheinau") == {1, 2, 4} and members(db, "single") == single | {5}
     assert_stats_current(db)
 
 
