@@ -20,11 +20,11 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from functools import cache
-from importlib.resources import files
 
 from incident_brief.briefs.model import Brief, Control, Evidence, Person
 from incident_brief.corpus.store import Store, now_iso
 from incident_brief.errors import UsageError
+from incident_brief.models.catalogs import load_controls
 
 STATUSES = ("new", "in review", "approved", "rejected")
 KINDS = {
@@ -292,8 +292,7 @@ def machine_brief(store: Store, incident_id: str) -> Brief | None:
 @cache
 def control_catalog() -> dict[str, str]:
     """Control id -> title, from the shipped NIST SP 800-53 rev. 5 catalog."""
-    path = files("incident_brief.models") / "catalogs" / "nist80053-rev5.json"
-    return {c["id"]: c["title"] for c in json.loads(path.read_text(encoding="utf-8"))["controls"]}
+    return {c.id: c.title for c in load_controls()}
 
 
 # Applying

@@ -55,6 +55,7 @@ from pathlib import Path
 from incident_brief.errors import ModelError
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "catalogs"
+CONTROLS_PATH = SHIPPED_DIR / "nist80053-rev5.json"
 CATALOG_FILES = ("actors.json", "software.json", "products.json", "organisations.json")
 WEATHER_TAXONOMY_DATE = "2023-04-18"  # Microsoft's announcement of the weather-themed naming taxonomy
 WEATHER_FAMILIES = frozenset(
@@ -234,6 +235,41 @@ def _read_json(path: Path) -> object:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         reason = str(error).splitlines()[0]
         raise CatalogError(f"catalog file unreadable: {path}: {reason}") from None
+
+
+def read_json_asset(path: Path, what: str) -> dict:
+    """A shipped JSON object (catalog or lexicon); a missing or broken file is a ModelError naming it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{what} missing: {path} (reinstall incident-brief)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        reason = str(error).splitlines()[0]
+        raise ModelError(f"{what} unreadable: {path}: {reason} (reinstall incident-brief)") from None
+    if not isinstance(data, dict):
+        raise ModelError(f"{what} malformed: {path}: not a JSON object")
+    return data
+
+
+@dataclass(frozen=True)
+class Control:
+    id: str
+    title: str
+    family: str
+    statement: str
+
+
+def load_controls(path: Path = CONTROLS_PATH) -> list[Control]:
+    """The NIST SP 800-53 rev. 5 controls as shipped (written by models/recipes/controls/build.py)."""
+    what = "control catalog"
+    data = read_json_asset(path, what)
+    try:
+        controls = [Control(c["id"], c["title"], c["family"], c["statement"]) for c in data["controls"]]
+    except (KeyError, TypeError) as error:
+        raise ModelError(f"{what} malformed: {path}: missing {error}") from None
+    if not controls:
+        raise ModelError(f"{what} malformed: {path}: no controls")
+    return controls
 
 
 def _aliases(raw: list[dict]) -> list[Alias]:

@@ -47,7 +47,6 @@ cannot lose a match (`Screened`), concept patterns behind one screen for the who
 
 from __future__ import annotations
 
-import json
 import re
 from bisect import bisect_right
 from collections.abc import Iterable
@@ -60,16 +59,21 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from incident_brief.errors import ModelError
-from incident_brief.models.catalogs import load_catalog
+from incident_brief.models.catalogs import (
+    CONTROLS_PATH,
+    SHIPPED_DIR,
+    Control,
+    load_catalog,
+    load_controls,
+    read_json_asset,
+)
 from incident_brief.nlp.extensions import register_extensions
 from incident_brief.nlp.requirement_models import LearnedModels, features
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CONCEPTS_PATH = DATA_DIR / "security_concepts.json"
 CUES_PATH = DATA_DIR / "requirement_cues.json"
-CATALOG_DIR = Path(__file__).resolve().parent.parent / "models" / "catalogs"
-CONTROLS_PATH = CATALOG_DIR / "nist80053-rev5.json"
-MITIGATIONS_PATH = CATALOG_DIR / "attack-mitigations.json"
+MITIGATIONS_PATH = SHIPPED_DIR / "attack-mitigations.json"
 
 MAX_CONTROLS = 5
 MAX_MITIGATIONS = 3
@@ -146,19 +150,6 @@ class ConceptMatch:
     start: int
     end: int
     role: float = 1.0  # how central to the demand its place in the statement is (`ROLE_WEIGHT`)
-
-
-def _read_json(path: Path, what: str) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"{what} missing: {path} (reinstall incident-brief)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        reason = str(error).splitlines()[0]
-        raise ModelError(f"{what} unreadable: {path}: {reason} (reinstall incident-brief)") from None
-    if not isinstance(data, dict):
-        raise ModelError(f"{what} malformed: {path}: not a JSON object")
-    return data
 
 
 def _compile(path: Path, what: str, patterns: Iterable[str], folded: bool = False) -> re.Pattern:
@@ -261,7 +252,7 @@ class ConceptLexicon:
     @classmethod
     def load(cls, path: Path = CONCEPTS_PATH) -> ConceptLexicon:
         what = "security concept lexicon"
-        data = _read_json(path, what)
+        data = read_json_asset(path, what)
         try:
             concepts = [
                 Concept(
@@ -360,14 +351,6 @@ def _trie_pattern(words: Iterable[str]) -> str:
     return build(trie)
 
 
-@dataclass(frozen=True)
-class Control:
-    id: str
-    title: str
-    family: str
-    statement: str
-
-
 class ControlCatalog:
     """NIST SP 800-53 rev5 controls and ATT&CK mitigations as shipped, with a BM25 index over the
     controls' titles and statements."""
@@ -384,20 +367,13 @@ class ControlCatalog:
     def load(
         cls, controls_path: Path = CONTROLS_PATH, mitigations_path: Path = MITIGATIONS_PATH
     ) -> ControlCatalog:
-        what = "control catalog"
-        data = _read_json(controls_path, what)
-        try:
-            controls = [Control(c["id"], c["title"], c["family"], c["statement"]) for c in data["controls"]]
-        except (KeyError, TypeError) as error:
-            raise ModelError(f"{what} malformed: {controls_path}: missing {error}") from None
+        controls = load_controls(controls_path)
         what = "mitigation catalog"
-        data = _read_json(mitigations_path, what)
+        data = read_json_asset(mitigations_path, what)
         try:
             mitigations = {m["id"]: m["name"] for m in data["mitigations"]}
         except (KeyError, TypeError) as error:
             raise ModelError(f"{what} malformed: {mitigations_path}: missing {error}") from None
-        if not controls:
-            raise ModelError(f"control catalog malformed: {controls_path}: no controls")
         return cls(controls, mitigations)
 
     def check(self, lexicon: ConceptLexicon, path: Path = CONCEPTS_PATH) -> None:
@@ -474,7 +450,7 @@ class CueLexicon:
     @classmethod
     def load(cls, language: str, path: Path = CUES_PATH) -> CueLexicon:
         what = "requirement cue lexicon"
-        data = _read_json(path, what)
+        data = read_json_asset(path, what)
         try:
             entry = data.get(language) or data["en"]
             cues = tuple(
