@@ -76,7 +76,7 @@ class ClusterSettings:
     weights: str = ""  # a weights.json from benchmarks/clustering_ecb.py --write-weights; empty: shipped
     batch_size: int = 32  # texts per embedding batch
     candidates: int = 5  # nearest incidents scored per article (approximate nearest-neighbour index)
-    refine_every: int = 500  # articles between refinement passes (merge converged, split drifted)
+    refine_every: int = 500  # articles between refinement passes (contested neighbourhoods clustered again)
 
 
 @dataclass(frozen=True)

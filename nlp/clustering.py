@@ -10,9 +10,13 @@ threat actors; and the specifics that tell two similar events apart: TF-IDF simi
 and years alone, and conflicting specifics (argument compatibility, as in event coreference): both
 articles name a person, place, organisation, year or number with a unit in title or lead, and neither
 names the other's anywhere. A logistic regression over these (models/clustering/weights.json, with
-how it was trained) gives the probability that the article belongs to the incident. Each article
-joins the most probable of the incidents nearest in an approximate nearest-neighbour index, or opens
-its own. Refinement merges incidents that converged and detaches members that drifted.
+how it was trained) gives the probability that two articles report one incident. Each article joins
+the most probable of the incidents nearest in an approximate nearest-neighbour index (the mean
+probability against a sample of members), or opens its own. Where that choice was close, refinement
+clusters the neighbourhood again from scratch: average linkage over every pair of the recent members
+of the contested incident and its nearest ones. So an early mistake made on little evidence is undone
+once the later reports are in, and an incremental run ends where one batch over the same articles
+would, while a neighbourhood nobody contests costs nothing more.
 """
 
 from __future__ import annotations
@@ -69,11 +73,11 @@ MAX_TERMS = 300  # the article's most frequent terms: all of a news article's, b
 ENTITY_TERM_WEIGHT = 2  # an entity id counts as a term occurring this often
 ENTITY_TERM_PREFIX = "ent:"
 TIME_SCALE_DAYS = 7.0  # time feature: exp(-days / scale) between the closest dates
-REASSIGN_MARGIN = 0.1  # a member moves to another incident only if that one is this much more probable
 REINDEX_COSINE = 0.995  # an incident is re-indexed when its centroid moved further than this
 MEMBER_SAMPLE = 8  # members an article is compared with per candidate incident
-MERGE_SAMPLE = 5  # members of each side compared when two incidents might merge
-MERGE_NEIGHBOURS = 5  # incidents refinement considers for a touched incident or a member it re-scores
+NEIGHBOURHOOD = 5  # incidents refinement clusters again together: a contested one and its nearest
+POOL_MEMBERS = 24  # the most recent members of each that it clusters again (older ones stay put)
+PAIR_CACHE = 500_000  # pair probabilities kept between refinements (contested neighbourhoods recur)
 _TOKEN = re.compile(r"[^\W\d_][\w'-]{2,}|\d{4}")  # words of 3+ characters, and years
 _CLAUSE_BREAK = re.compile(r"[.;:!?,()\n]|\s[-–]\s")
 _WORD_REST = re.compile(r"[\w'-]*")
@@ -91,8 +95,8 @@ class Weights:
     coefficients: tuple[float, ...]
     intercept: float
     threshold: float  # an article joins its best incident at this probability or above
-    merge_threshold: float  # two incidents merge at this probability or above
-    split_threshold: float  # a member whose leave-one-out probability falls below this is detached
+    merge_threshold: float  # refinement joins two clusters whose mean pair probability is at least this
+    contest_threshold: float  # an incident an article did not join but reached this is contested
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Weights:
@@ -106,7 +110,7 @@ class Weights:
                 float(data["intercept"]),
                 float(data["threshold"]),
                 float(data["merge_threshold"]),
-                float(data["split_threshold"]),
+                float(data["contest_threshold"]),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelError(
@@ -266,9 +270,13 @@ def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
 class Clusterer:
     """Online clustering over articles in arrival order, with locks (analyst decisions) respected.
 
-    `locks` maps article ids to the incident id an analyst fixed them to. Ids of new incidents come from
-    `new_id(article)`; an incident keeps its id as it grows, and a merge keeps the locked, else the
-    larger incident's id.
+    Each article joins the most probable of its nearest incidents, or opens its own. Where that choice
+    was close (an incident it did not join reached `contest_threshold`), the neighbourhood is
+    contested: refinement clusters the recent members of its incidents again from scratch (average
+    linkage over all their pairs). `locks` maps article ids to the incident id an analyst fixed them
+    to: locked articles are never moved, and articles locked to different ids never meet. Ids of new
+    incidents come from `new_id(article, taken)`; an incident keeps its id as it grows, and a merge
+    keeps the locked, else the larger incident's id.
     """
 
     def __init__(
@@ -288,11 +296,12 @@ class Clusterer:
         self.incidents: dict[str, Incident] = {}
         self.assignment: dict[int, str] = {}
         self.followers: dict[int, list[int]] = {}  # original -> duplicates that follow it
+        self.contested: set[str] = set()  # incidents whose neighbourhood refinement clusters again
+        self._pairs: dict[tuple[int, int], float] = {}  # (article, article) -> probability
         self._labels: dict[str, int] = {}
         self._by_label: dict[int, str] = {}
         self._next_label = 0
         self._indexed: dict[str, np.ndarray] = {}  # the centroid each incident is indexed under
-        self._recent: set[str] = set()  # incidents a refinement step created or grew
         self._index = hnswlib.Index(space="ip", dim=dimension)
         self._index.init_index(max_elements=1024, ef_construction=100, M=16)
         self._index.set_ef(max(64, 2 * candidates))
@@ -316,28 +325,26 @@ class Clusterer:
             return self.assignment[article.id]
         if article.id in self.locks:
             return self._place(article, self.locks[article.id])
-        best, probability = self.best_incident(article)
-        if best is not None and probability >= self.weights.threshold:
-            return self._place(article, best)
-        return self._place(article, None)
+        probabilities = self.probabilities(article)
+        best = max(probabilities, key=probabilities.get, default=None)
+        if best is not None and probabilities[best] < self.weights.threshold:
+            best = None
+        placed = self._place(article, best)
+        rivals = {c for c, p in probabilities.items() if p >= self.weights.contest_threshold} - {placed}
+        if rivals:
+            self.contested |= rivals | {placed}
+        return placed
 
-    def best_incident(
-        self, article: ArticleFeatures, exclude: str | None = None, k: int | None = None
-    ) -> tuple[str | None, float]:
-        nearest = self.nearest(article.vectors.mean(axis=0), (k or self.candidates) + 1)
-        candidates = [c for c in nearest if c != exclude]
-        if not candidates:
-            return None, 0.0
-        probabilities = [self.linkage([article], self.incidents[c].sample()) for c in candidates]
-        best = int(np.argmax(probabilities))
-        return candidates[best], probabilities[best]
+    def probabilities(self, article: ArticleFeatures) -> dict[str, float]:
+        """The probability that the article belongs to each of its nearest incidents: the mean of its
+        pair probabilities with a sample of each."""
+        nearest = self.nearest(article.vectors.mean(axis=0), self.candidates)
+        return {c: self.linkage(article, self.incidents[c].sample()) for c in nearest}
 
-    def linkage(self, articles: list[ArticleFeatures], members: list[int]) -> float:
-        """Average linkage: the mean pairwise probability between the articles and the members."""
-        if not members or not articles:
-            return 0.0
-        rows = [pair_features(a, self.articles[m]) for a in articles for m in members]
-        return float(self.weights.probability(np.vstack(rows)).mean())
+    def linkage(self, article: ArticleFeatures, members: list[int]) -> float:
+        """Average linkage: the mean pair probability of the article and the members."""
+        rows = [pair_features(article, self.articles[m]) for m in members]
+        return float(self.weights.probability(np.vstack(rows)).mean()) if rows else 0.0
 
     def nearest(self, vector: np.ndarray, k: int) -> list[str]:
         k = min(k, len(self._labels))
@@ -386,8 +393,8 @@ class Clusterer:
         self._index.mark_deleted(label)
         del self.incidents[incident_id]
 
-    def _move(self, article_id: int, target: str | None) -> str:
-        """Move an article (and the duplicates following it) into `target`, or a new incident."""
+    def _move(self, article_id: int, target: str) -> None:
+        """Move an article (and the duplicates following it) into `target` (created if new)."""
         article = self.articles[article_id]
         source = self.incidents[self.assignment[article_id]]
         source.add(article, -1)
@@ -395,87 +402,144 @@ class Clusterer:
             self._drop_incident(source.id)
         else:
             self._index_incident(source)
-        new = self._place(article, target)
+        self._place(article, target)
         for follower in self.followers.get(article_id, []):
-            self.assignment[follower] = new
-        return new
+            self.assignment[follower] = target
 
     # Refinement
 
-    def refine(self, touched: Iterable[str] | None = None, rounds: int = 2) -> int:
-        """Detach drifted members and merge converged incidents, among `touched` incidents (all when
-        None) and their neighbours; returns how many articles changed incident."""
-        changed = 0
-        scope = set(self.incidents) if touched is None else {t for t in touched if t in self.incidents}
-        for _ in range(rounds):
-            moved = self._split_drifted(scope) + self._merge_converged(scope)
-            changed += moved
-            if not moved:
-                break
-            scope = {t for t in scope if t in self.incidents} | self._recent
-        return changed
-
-    def _split_drifted(self, scope: set[str]) -> int:
-        moved = 0
-        recent: set[str] = set()
-        for incident_id in sorted(scope):
-            incident = self.incidents.get(incident_id)
-            if incident is None or len(incident.members) < 2:
+    def refine(self, touched: Iterable[str] = ()) -> int:
+        """Cluster the neighbourhoods of the contested incidents and of `touched` (incidents whose
+        articles were described anew) again; returns how many articles changed incident."""
+        seeds = sorted((self.contested | set(touched)) & set(self.incidents))
+        self.contested = set()
+        moved, done = 0, set()
+        for seed in seeds:
+            if seed in done or seed not in self.incidents:
                 continue
-            for article_id in incident.members[::-1]:  # newest first: the founder keeps the id
-                if article_id in self.locks:
-                    continue
-                article = self.articles[article_id]
-                own = self.linkage([article], incident.sample(exclude=article_id))  # leave-one-out
-                best, probability = self.best_incident(article, exclude=incident_id, k=MERGE_NEIGHBOURS)
-                if best is not None and probability >= max(own + REASSIGN_MARGIN, self.weights.threshold):
-                    target = best  # it fits another incident clearly better
-                elif own < self.weights.split_threshold:
-                    target = None  # it fits nowhere: an incident of its own
-                else:
-                    continue
-                recent.add(self._move(article_id, target))
-                moved += 1
-                if len(incident.members) < 2:
-                    break
-        self._recent = recent
-        return moved
-
-    def _merge_converged(self, scope: set[str]) -> int:
-        moved = 0
-        sizes = {i: len(self.incidents[i].members) for i in scope if i in self.incidents}
-        for incident_id in sorted(sizes, key=sizes.get):
-            small = self.incidents.get(incident_id)
-            if small is None:
-                continue
-            # The few nearest incidents are the only plausible partners; scoring more costs time.
-            neighbours = [
-                self.incidents[other]
-                for other in self.nearest(small.centroid(), MERGE_NEIGHBOURS + 1)
-                if other != incident_id and not (small.lock and self.incidents[other].lock)
+            group = [
+                seed,
+                *(c for c in self.nearest(self.incidents[seed].centroid(), NEIGHBOURHOOD) if c != seed),
             ]
-            if not neighbours:
-                continue
-            mine = [self.articles[m] for m in small.sample()[:MERGE_SAMPLE]]
-            probabilities = [self.linkage(mine, other.sample()[:MERGE_SAMPLE]) for other in neighbours]
-            best = int(np.argmax(probabilities))
-            if probabilities[best] < self.weights.merge_threshold:
-                continue
-            keep, gone = _survivor(small, neighbours[best])
-            for article_id in list(gone.members):
-                self._move(article_id, keep.id)
-                moved += 1
-        self._recent |= {i for i in scope if i in self.incidents}
+            changed, result = self._recluster(group)
+            moved += changed
+            done |= set(group) | result
         return moved
 
+    def _recluster(self, group: list[str]) -> tuple[int, set[str]]:
+        """Cluster the recent members of `group`'s incidents again; older members stay where they are.
+        Returns how many articles moved and the incident ids the pool ends in."""
+        pool = [m for incident_id in group for m in self.incidents[incident_id].members[-POOL_MEMBERS:]]
+        clusters = average_linkage(
+            self._pair_probabilities(pool),
+            self.weights.merge_threshold,
+            [self.locks.get(m) for m in pool],
+            pair_threshold=self.weights.threshold,
+        )
+        names = self._name(clusters, pool)
+        moved = 0
+        for cluster, name in zip(clusters, names, strict=True):
+            for k in cluster:
+                if self.assignment[pool[k]] != name:
+                    self._move(pool[k], name)
+                    moved += 1
+        return moved, set(names)
 
-def _survivor(a: Incident, b: Incident) -> tuple[Incident, Incident]:
-    """Which id a merge keeps: the locked one, else the larger incident's, else the older id."""
-    if a.lock or b.lock:
-        return (a, b) if a.lock else (b, a)
-    if len(a.members) != len(b.members):
-        return (a, b) if len(a.members) > len(b.members) else (b, a)
-    return (a, b) if min(a.members) < min(b.members) else (b, a)
+    def _pair_probabilities(self, pool: list[int]) -> np.ndarray:
+        """The probability of every pair of the pool (zero diagonal), scoring only pairs not cached."""
+        probability = np.zeros((len(pool), len(pool)))
+        missing, rows = [], []
+        for a in range(len(pool)):
+            for b in range(a + 1, len(pool)):
+                key = (min(pool[a], pool[b]), max(pool[a], pool[b]))
+                known = self._pairs.get(key)
+                if known is None:
+                    missing.append((a, b, key))
+                    rows.append(pair_features(self.articles[pool[a]], self.articles[pool[b]]))
+                else:
+                    probability[a, b] = probability[b, a] = known
+        if rows:
+            if len(self._pairs) + len(rows) > PAIR_CACHE:
+                self._pairs.clear()
+            for (a, b, key), value in zip(missing, self.weights.probability(np.vstack(rows)), strict=True):
+                probability[a, b] = probability[b, a] = self._pairs[key] = float(value)
+        return probability
+
+    def _name(self, clusters: list[list[int]], pool: list[int]) -> list[str]:
+        """Incident ids for re-formed clusters: a lock's id; else an incident's id goes to the cluster
+        holding its earliest article of the pool (its founder keeps the id); a cluster holding several
+        incidents' (a merge) keeps the one it holds most articles of, else the oldest; a cluster with
+        none gets a new id from its earliest article."""
+        names: list[str | None] = [
+            next((self.locks[pool[k]] for k in cluster if pool[k] in self.locks), None)
+            for cluster in clusters
+        ]
+        earliest: dict[str, int] = {}
+        for k, article_id in enumerate(pool):
+            earliest.setdefault(self.assignment[article_id], k)
+        age = {incident_id: n for n, incident_id in enumerate(self.incidents)}  # creation order
+        claims = []
+        for c, cluster in enumerate(clusters):
+            held = Counter(self.assignment[pool[k]] for k in cluster)
+            for incident_id, count in held.items():
+                claims.append(
+                    (earliest[incident_id] not in cluster, -count, age[incident_id], c, incident_id)
+                )
+        taken = {name for name in names if name}
+        for *_, c, incident_id in sorted(claims):
+            if names[c] is None and incident_id not in taken:
+                names[c] = incident_id
+                taken.add(incident_id)
+        for c, cluster in enumerate(clusters):
+            if names[c] is None:
+                names[c] = self.new_id(self.articles[pool[cluster[0]]], set(self.incidents) | taken)
+                taken.add(names[c])
+        return names
+
+
+def average_linkage(
+    probability: np.ndarray, threshold: float, locks: list[str | None], pair_threshold: float | None = None
+) -> list[list[int]]:
+    """Agglomerative clustering with average linkage over a matrix of pair probabilities: the two
+    clusters with the highest mean probability between them merge while it is at least `threshold`;
+    two single items need `pair_threshold` (default: the same), the evidence on which one would have
+    joined the other online, since one pair is a noisier mean than many. Items locked to one id start
+    together, items locked to different ids never meet."""
+    pair_threshold = threshold if pair_threshold is None else pair_threshold
+    groups: dict[str, list[int]] = {}
+    clusters: list[list[int]] = []
+    for k, lock in enumerate(locks):
+        if lock is None:
+            clusters.append([k])
+        elif lock in groups:
+            groups[lock].append(k)
+        else:
+            groups[lock] = [k]
+            clusters.append(groups[lock])
+    size = np.array([len(c) for c in clusters], dtype=np.float64)
+    indicator = np.zeros((len(clusters), len(locks)))
+    for c, cluster in enumerate(clusters):
+        indicator[c, cluster] = 1.0
+    link = indicator @ probability @ indicator.T / np.outer(size, size)
+    locked = np.array([locks[c[0]] is not None for c in clusters])
+    link[np.outer(locked, locked)] = -1.0  # different locks (the same lock is one cluster already)
+    np.fill_diagonal(link, -1.0)
+    alive = np.ones(len(clusters), dtype=bool)
+    while alive.sum() > 1:
+        single = size == 1
+        needed = np.where(np.outer(single, single), pair_threshold, threshold)
+        masked = np.where(np.outer(alive, alive) & (link >= needed), link, -1.0)
+        a, b = np.unravel_index(int(np.argmax(masked)), masked.shape)
+        if masked[a, b] < 0:
+            break
+        merged = (size[a] * link[a] + size[b] * link[b]) / (size[a] + size[b])
+        merged[np.minimum(link[a], link[b]) < 0] = -1.0  # a cannot-link holds for the merged cluster
+        link[a], link[:, a] = merged, merged
+        link[a, a] = -1.0
+        size[a] += size[b]
+        clusters[a] = clusters[a] + clusters[b]
+        alive[b] = False
+    return [sorted(clusters[c]) for c in range(len(clusters)) if alive[c]]
 
 
 def default_incident_id(article: ArticleFeatures, taken: set[str]) -> str:

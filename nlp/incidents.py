@@ -201,16 +201,16 @@ def cluster_store(
     if progress:
         progress("discovered", len(pending))
     # Placed articles described anew (analysed since, changed text) may no longer fit their incident:
-    # refinement revisits those incidents too.
+    # refinement clusters those incidents' neighbourhoods again, as it does the contested ones.
     touched = {clusterer.assignment[i] for i in redescribed if i in clusterer.assignment}
     for position, article in enumerate(pending, 1):
-        touched.add(clusterer.add(article))
+        clusterer.add(article)
         if progress:
             progress("advance", 1)
         if position % settings.refine_every == 0:
             report.refined += clusterer.refine(touched)
             touched = set()
-    report.refined += clusterer.refine(None if rebuild else touched)
+    report.refined += clusterer.refine(touched)
     assignment = dict(clusterer.assignment)
     if rebuild:
         assignment = _keep_previous_ids(assignment, previous, set(locks.values()))
