@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from importlib.resources import files
+from itertools import combinations
 from pathlib import Path
 
 import hnswlib
@@ -75,7 +76,7 @@ ENTITY_TERM_PREFIX = "ent:"
 TIME_SCALE_DAYS = 7.0  # time feature: exp(-days / scale) between the closest dates
 REINDEX_COSINE = 0.995  # an incident is re-indexed when its centroid moved further than this
 MEMBER_SAMPLE = 8  # members an article is compared with per candidate incident
-NEIGHBOURHOOD = 5  # incidents refinement clusters again together: a contested one and its nearest
+NEIGHBOURHOOD = 5  # incidents refinement clusters again together: a contested one, its rivals, its nearest
 POOL_MEMBERS = 24  # the most recent members of each that it clusters again (older ones stay put)
 PAIR_CACHE = 500_000  # pair probabilities kept between refinements (contested neighbourhoods recur)
 _TOKEN = re.compile(r"[^\W\d_][\w'-]{2,}|\d{4}")  # words of 3+ characters, and years
@@ -274,9 +275,9 @@ class Clusterer:
     was close (an incident it did not join reached `contest_threshold`), the neighbourhood is
     contested: refinement clusters the recent members of its incidents again from scratch (average
     linkage over all their pairs). `locks` maps article ids to the incident id an analyst fixed them
-    to: locked articles are never moved, and articles locked to different ids never meet. Ids of new
-    incidents come from `new_id(article, taken)`; an incident keeps its id as it grows, and a merge
-    keeps the locked, else the larger incident's id.
+    to: locked articles are never moved, and articles bound to different locked ids (locked, or in an
+    incident with locked members) never meet. Ids of new incidents come from `new_id(article, taken)`;
+    an incident keeps its id as it grows, re-formed clusters are named by `_name`.
     """
 
     def __init__(
@@ -296,7 +297,7 @@ class Clusterer:
         self.incidents: dict[str, Incident] = {}
         self.assignment: dict[int, str] = {}
         self.followers: dict[int, list[int]] = {}  # original -> duplicates that follow it
-        self.contested: set[str] = set()  # incidents whose neighbourhood refinement clusters again
+        self.contested: dict[str, set[str]] = {}  # incident -> the rivals of a close call refinement settles
         self._pairs: dict[tuple[int, int], float] = {}  # (article, article) -> probability
         self._labels: dict[str, int] = {}
         self._by_label: dict[int, str] = {}
@@ -330,9 +331,9 @@ class Clusterer:
         if best is not None and probabilities[best] < self.weights.threshold:
             best = None
         placed = self._place(article, best)
-        rivals = {c for c, p in probabilities.items() if p >= self.weights.contest_threshold} - {placed}
-        if rivals:
-            self.contested |= rivals | {placed}
+        for rival in {c for c, p in probabilities.items() if p >= self.weights.contest_threshold} - {placed}:
+            self.contested.setdefault(placed, set()).add(rival)
+            self.contested.setdefault(rival, set()).add(placed)
         return placed
 
     def probabilities(self, article: ArticleFeatures) -> dict[str, float]:
@@ -394,7 +395,7 @@ class Clusterer:
         del self.incidents[incident_id]
 
     def _move(self, article_id: int, target: str) -> None:
-        """Move an article (and the duplicates following it) into `target` (created if new)."""
+        """Move an article (and the duplicates following it, and theirs) into `target` (created if new)."""
         article = self.articles[article_id]
         source = self.incidents[self.assignment[article_id]]
         source.add(article, -1)
@@ -403,45 +404,65 @@ class Clusterer:
         else:
             self._index_incident(source)
         self._place(article, target)
-        for follower in self.followers.get(article_id, []):
+        following = list(self.followers.get(article_id, []))
+        while following:
+            follower = following.pop()
             self.assignment[follower] = target
+            following.extend(self.followers.get(follower, []))
 
     # Refinement
 
     def refine(self, touched: Iterable[str] = ()) -> int:
-        """Cluster the neighbourhoods of the contested incidents and of `touched` (incidents whose
-        articles were described anew) again; returns how many articles changed incident."""
-        seeds = sorted((self.contested | set(touched)) & set(self.incidents))
-        self.contested = set()
+        """Cluster the neighbourhoods of the contested incidents (with their rivals) and of `touched`
+        (incidents whose articles were described anew) again; returns how many articles changed
+        incident."""
+        contested, self.contested = self.contested, {}
+        for incident_id in touched:
+            contested.setdefault(incident_id, set())
         moved, done = 0, set()
-        for seed in seeds:
-            if seed in done or seed not in self.incidents:
+        for seed in sorted(contested):
+            rivals = [r for r in sorted(contested[seed]) if r in self.incidents]
+            if seed not in self.incidents or {seed, *rivals} <= done:
                 continue
-            group = [
-                seed,
-                *(c for c in self.nearest(self.incidents[seed].centroid(), NEIGHBOURHOOD) if c != seed),
+            # Neighbours already re-clustered in this pass are left as they are now; rivals are not.
+            nearest = [
+                c for c in self.nearest(self.incidents[seed].centroid(), NEIGHBOURHOOD) if c not in done
             ]
+            group = list(dict.fromkeys([seed, *rivals, *nearest]))[: max(NEIGHBOURHOOD, 1 + len(rivals))]
             changed, result = self._recluster(group)
             moved += changed
             done |= set(group) | result
         return moved
 
     def _recluster(self, group: list[str]) -> tuple[int, set[str]]:
-        """Cluster the recent members of `group`'s incidents again; older members stay where they are.
-        Returns how many articles moved and the incident ids the pool ends in."""
+        """Cluster the recent members of `group`'s incidents again. Older members stay where they
+        are, unless every recent member of their incident went to one other incident (a merge): then
+        they follow. Returns how many articles moved and the incident ids the pool ends in."""
         pool = [m for incident_id in group for m in self.incidents[incident_id].members[-POOL_MEMBERS:]]
         clusters = average_linkage(
             self._pair_probabilities(pool),
             self.weights.merge_threshold,
             [self.locks.get(m) for m in pool],
             pair_threshold=self.weights.threshold,
+            apart=[self.incidents[self.assignment[m]].lock for m in pool],
         )
         names = self._name(clusters, pool)
+        destinations: dict[str, set[str]] = {}
+        for cluster, name in zip(clusters, names, strict=True):
+            for k in cluster:
+                destinations.setdefault(self.assignment[pool[k]], set()).add(name)
         moved = 0
         for cluster, name in zip(clusters, names, strict=True):
             for k in cluster:
                 if self.assignment[pool[k]] != name:
                     self._move(pool[k], name)
+                    moved += 1
+        for incident_id, targets in destinations.items():
+            incident = self.incidents.get(incident_id)
+            if incident is not None and len(targets) == 1 and incident_id not in targets:
+                (target,) = targets
+                for article_id in [m for m in incident.members if m not in self.locks]:
+                    self._move(article_id, target)
                     moved += 1
         return moved, set(names)
 
@@ -466,25 +487,26 @@ class Clusterer:
         return probability
 
     def _name(self, clusters: list[list[int]], pool: list[int]) -> list[str]:
-        """Incident ids for re-formed clusters: a lock's id; else an incident's id goes to the cluster
-        holding its earliest article of the pool (its founder keeps the id); a cluster holding several
-        incidents' (a merge) keeps the one it holds most articles of, else the oldest; a cluster with
-        none gets a new id from its earliest article."""
-        names: list[str | None] = [
-            next((self.locks[pool[k]] for k in cluster if pool[k] in self.locks), None)
-            for cluster in clusters
-        ]
-        earliest: dict[str, int] = {}
-        for k, article_id in enumerate(pool):
-            earliest.setdefault(self.assignment[article_id], k)
+        """Incident ids for re-formed clusters. A cluster holding locked articles takes their lock's
+        id, one holding members of an incident an analyst locked that incident's id. Otherwise an
+        incident's id stays with its founding article where that is in the pool, else it goes to the
+        cluster holding most of its articles; a cluster holding several incidents' (a merge) keeps the
+        one whose founder it holds, else the one it holds most of, else the oldest. A cluster with none
+        gets a new id from its earliest article."""
+        names: list[str | None] = []
+        for cluster in clusters:
+            bound = [
+                self.locks.get(pool[k]) or self.incidents[self.assignment[pool[k]]].lock for k in cluster
+            ]
+            names.append(next((lock for lock in bound if lock), None))
         age = {incident_id: n for n, incident_id in enumerate(self.incidents)}  # creation order
         claims = []
         for c, cluster in enumerate(clusters):
             held = Counter(self.assignment[pool[k]] for k in cluster)
+            members = {pool[k] for k in cluster}
             for incident_id, count in held.items():
-                claims.append(
-                    (earliest[incident_id] not in cluster, -count, age[incident_id], c, incident_id)
-                )
+                founder = self.incidents[incident_id].members[0]
+                claims.append((founder not in members, -count, age[incident_id], c, incident_id))
         taken = {name for name in names if name}
         for *_, c, incident_id in sorted(claims):
             if names[c] is None and incident_id not in taken:
@@ -492,20 +514,29 @@ class Clusterer:
                 taken.add(incident_id)
         for c, cluster in enumerate(clusters):
             if names[c] is None:
-                names[c] = self.new_id(self.articles[pool[cluster[0]]], set(self.incidents) | taken)
+                earliest = min(
+                    (self.articles[pool[k]] for k in cluster), key=lambda a: (a.published or "9999", a.id)
+                )
+                names[c] = self.new_id(earliest, set(self.incidents) | taken)
                 taken.add(names[c])
         return names
 
 
 def average_linkage(
-    probability: np.ndarray, threshold: float, locks: list[str | None], pair_threshold: float | None = None
+    probability: np.ndarray,
+    threshold: float,
+    locks: list[str | None],
+    pair_threshold: float | None = None,
+    apart: list[str | None] | None = None,
 ) -> list[list[int]]:
     """Agglomerative clustering with average linkage over a matrix of pair probabilities: the two
     clusters with the highest mean probability between them merge while it is at least `threshold`;
     two single items need `pair_threshold` (default: the same), the evidence on which one would have
     joined the other online, since one pair is a noisier mean than many. Items locked to one id start
-    together, items locked to different ids never meet."""
+    together; items bound to different ids (locked, or members of incidents locked to them: `apart`)
+    never meet."""
     pair_threshold = threshold if pair_threshold is None else pair_threshold
+    bound = [lock or other for lock, other in zip(locks, apart or [None] * len(locks), strict=True)]
     groups: dict[str, list[int]] = {}
     clusters: list[list[int]] = []
     for k, lock in enumerate(locks):
@@ -516,13 +547,17 @@ def average_linkage(
         else:
             groups[lock] = [k]
             clusters.append(groups[lock])
+    if not clusters:
+        return []
     size = np.array([len(c) for c in clusters], dtype=np.float64)
     indicator = np.zeros((len(clusters), len(locks)))
     for c, cluster in enumerate(clusters):
         indicator[c, cluster] = 1.0
     link = indicator @ probability @ indicator.T / np.outer(size, size)
-    locked = np.array([locks[c[0]] is not None for c in clusters])
-    link[np.outer(locked, locked)] = -1.0  # different locks (the same lock is one cluster already)
+    labels = [bound[c[0]] for c in clusters]
+    for a, b in combinations(range(len(clusters)), 2):
+        if labels[a] and labels[b] and labels[a] != labels[b]:
+            link[a, b] = link[b, a] = -1.0  # bound to different ids
     np.fill_diagonal(link, -1.0)
     alive = np.ones(len(clusters), dtype=bool)
     while alive.sum() > 1:

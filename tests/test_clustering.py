@@ -166,10 +166,41 @@ def test_a_close_call_is_settled_by_clustering_the_neighbourhood_again():
         + [(features(i, vector(1, 0.05 * i), {"akira", "halvorsen"}), "inc-large") for i in (2, 3, 5)]
     )
     clusterer.add(features(4, vector(1, 0.1), {"akira", "halvorsen"}))
-    assert clusterer.contested == {"inc-small", "inc-large"}
+    assert clusterer.contested == {"inc-small": {"inc-large"}, "inc-large": {"inc-small"}}
     small = len(clusterer.incidents["inc-small"].members)  # 1, or 2 if the new report joined it
     assert clusterer.refine() == small
-    assert set(clusterer.assignment.values()) == {"inc-large"} and clusterer.contested == set()
+    assert set(clusterer.assignment.values()) == {"inc-large"} and clusterer.contested == {}
+
+
+def story(article_id: int) -> ArticleFeatures:
+    """One incident's reports (Akira at Halvorsen)."""
+    return features(article_id, vector(1, 0.01 * (article_id % 7)), {"akira", "halvorsen"})
+
+
+def test_refinement_beyond_the_recent_members_keeps_ids_merges_whole_and_respects_decisions():
+    weights = Weights.load()
+    # Thirty reports of one story, the 7th an old mistaken join: it leaves; the other 29 keep the id,
+    # though the founder is older than the recent members refinement clusters again.
+    clusterer = Clusterer(weights, dimension=2)
+    stray = features(7, vector(-1, 1), {"kelmar"}, day=400, term="portal")
+    clusterer.restore((a, "inc-big") for a in [*map(story, range(1, 7)), stray, *map(story, range(8, 31))])
+    assert clusterer.refine(["inc-big"]) == 1
+    assert clusterer.assignment[7] != "inc-big" and len(clusterer.incidents["inc-big"].members) == 29
+    # Two incidents of thirty reports of one story merge whole, older members included.
+    clusterer = Clusterer(weights, dimension=2)
+    clusterer.restore(
+        [(story(i), "inc-a") for i in range(1, 31)] + [(story(i), "inc-b") for i in range(101, 131)]
+    )
+    clusterer.refine(["inc-a"])
+    assert set(clusterer.assignment.values()) == {"inc-a"}
+    # An analyst split the story in two (a split locks both sides): reports that joined either side
+    # later are not regrouped across the split, however alike.
+    locks = {1: "inc-l", 2: "inc-l", 101: "inc-m", 102: "inc-m"}
+    clusterer = Clusterer(weights, dimension=2, locks=locks)
+    clusterer.restore(
+        [(story(i), "inc-l") for i in range(1, 33)] + [(story(i), "inc-m") for i in range(101, 133)]
+    )
+    assert clusterer.refine(["inc-l"]) == 0
 
 
 def test_merge_keeps_the_larger_incidents_id_and_refinement_detaches_drift():
