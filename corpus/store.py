@@ -595,11 +595,15 @@ class Store:
         db.execute("DELETE FROM article_features")
         db.execute("DELETE FROM term_df")
 
-    def iter_features(self, article_ids: list[int] | None = None) -> Iterator[sqlite3.Row]:
-        """Feature rows joined with what clustering needs of the article."""
+    def iter_features(
+        self, article_ids: list[int] | None = None, *, described: bool = True
+    ) -> Iterator[sqlite3.Row]:
+        """Feature rows joined with what clustering needs of the article; `described=False`: the
+        vectors and the article's own fields only, without terms, entities and dates."""
+        columns = "f.*" if described else "f.article_id, f.vectors, f.analyzed_at"
         sql = (
-            "SELECT f.*, a.published, a.language, a.title, a.duplicate_of, a.url_key FROM article_features f "
-            "JOIN articles a ON a.id = f.article_id"
+            f"SELECT {columns}, a.published, a.language, a.title, a.duplicate_of, a.url_key "
+            "FROM article_features f JOIN articles a ON a.id = f.article_id"
         )
         chunks = [None] if article_ids is None else [
             article_ids[i : i + 500] for i in range(0, len(article_ids), 500)

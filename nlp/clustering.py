@@ -138,6 +138,7 @@ class ArticleFeatures:
     language: str | None = None
     duplicate_of: int | None = None
     analysed: bool = True  # False: no analysis yet, so no entities and no mentioned dates
+    described: bool = True  # False: vectors and the article's own fields only (Clusterer.describe)
     types: frozenset[str] = field(init=False)  # incident types named in title and lead
     causes: frozenset[str] = field(init=False)  # the types less effects: only these can conflict
     actors: frozenset[str] = field(init=False)  # threat actors the analysis linked
@@ -288,8 +289,10 @@ class Clusterer:
         candidates: int = 5,
         locks: dict[int, str] | None = None,
         new_id: Callable[[ArticleFeatures, set[str]], str] | None = None,
+        describe: Callable[[list[int]], dict[int, ArticleFeatures]] | None = None,
     ) -> None:
         self.weights = weights
+        self.describe = describe  # the full features of articles restored undescribed
         self.candidates = candidates
         self.locks = dict(locks or {})
         self.new_id = new_id or default_incident_id
@@ -339,11 +342,15 @@ class Clusterer:
     def probabilities(self, article: ArticleFeatures) -> dict[str, float]:
         """The probability that the article belongs to each of its nearest incidents: the mean of its
         pair probabilities with a sample of each."""
-        nearest = self.nearest(article.vectors.mean(axis=0), self.candidates)
-        return {c: self.linkage(article, self.incidents[c].sample()) for c in nearest}
+        samples = {
+            c: self.incidents[c].sample() for c in self.nearest(article.vectors.mean(axis=0), self.candidates)
+        }
+        self._describe([m for members in samples.values() for m in members])
+        return {c: self.linkage(article, members) for c, members in samples.items()}
 
     def linkage(self, article: ArticleFeatures, members: list[int]) -> float:
         """Average linkage: the mean pair probability of the article and the members."""
+        self._describe(members)
         rows = [pair_features(article, self.articles[m]) for m in members]
         return float(self.weights.probability(np.vstack(rows)).mean()) if rows else 0.0
 
@@ -354,6 +361,12 @@ class Clusterer:
         norm = float(np.linalg.norm(vector))
         labels, _ = self._index.knn_query((vector / max(norm, 1e-12)).astype(np.float32), k=k)
         return [self._by_label[int(label)] for label in labels[0] if int(label) in self._by_label]
+
+    def _describe(self, article_ids: list[int]) -> None:
+        """Replace undescribed articles among these with their full features, in one call."""
+        missing = [i for i in article_ids if not self.articles[i].described]
+        if missing:
+            self.articles.update(self.describe(missing))
 
     def _place(self, article: ArticleFeatures, incident_id: str | None, index: bool = True) -> str:
         if incident_id is None:
@@ -468,6 +481,7 @@ class Clusterer:
 
     def _pair_probabilities(self, pool: list[int]) -> np.ndarray:
         """The probability of every pair of the pool (zero diagonal), scoring only pairs not cached."""
+        self._describe(pool)
         probability = np.zeros((len(pool), len(pool)))
         missing, rows = [], []
         for a in range(len(pool)):

@@ -139,18 +139,29 @@ def featurize_store(
     return len(ids), embedded
 
 
-def load_features(store: Store) -> dict[int, ArticleFeatures]:
-    df, documents = store.term_frequencies()
+def load_features(
+    store: Store,
+    article_ids: list[int] | None = None,
+    *,
+    described: bool = True,
+    frequencies: tuple[dict[str, int], int] | None = None,
+) -> dict[int, ArticleFeatures]:
+    """The stored features of the given articles (all when None). `described=False` reads only their
+    vectors and the article's own fields (ArticleFeatures.described False): an incremental run
+    compares a new article with a few members of a few incidents, so it describes those on demand
+    rather than every stored article (at 100,000 articles, parsing them all took most of a run)."""
+    df, documents = (frequencies or store.term_frequencies()) if described else ({}, 0)
     features = {}
-    for row in store.iter_features():
+    for row in store.iter_features(article_ids, described=described):
         # Held as float16 (cosines change by < 0.001): at 100,000 articles this halves the largest array.
         vectors = np.frombuffer(row["vectors"], dtype=np.float32).astype(np.float16).reshape(3, -1)
         features[row["article_id"]] = ArticleFeatures(
             id=row["article_id"],
             vectors=vectors,
-            terms=tfidf(json.loads(row["terms"]), df, documents),
-            entities=frozenset(json.loads(row["entities"])),
-            dates=day_ordinals(json.loads(row["dates"])),
+            terms=tfidf(json.loads(row["terms"]), df, documents) if described else {},
+            entities=frozenset(json.loads(row["entities"])) if described else frozenset(),
+            dates=day_ordinals(json.loads(row["dates"]) if described else ()),
+            described=described,
             key=row["url_key"],
             title=row["title"] or "",
             published=row["published"],
@@ -186,10 +197,24 @@ def cluster_store(
     report.featurized, report.embedded = featurize_store(
         store, embedder, batch_size=settings.batch_size, progress=progress
     )
-    features = load_features(store)
     locks = current_locks(store)
     previous = store.memberships()
-    clusterer = Clusterer(weights, dimension=embedder.dimension, candidates=settings.candidates, locks=locks)
+    frequencies = store.term_frequencies()
+    if rebuild or not previous:
+        features = load_features(store, frequencies=frequencies)
+    else:  # placed articles are described when the clustering compares them
+        features = load_features(store, list(previous), described=False)
+        new = [
+            row[0] for row in store.query("SELECT article_id FROM article_features") if row[0] not in previous
+        ]
+        features.update(load_features(store, new, frequencies=frequencies))
+    clusterer = Clusterer(
+        weights,
+        dimension=embedder.dimension,
+        candidates=settings.candidates,
+        locks=locks,
+        describe=lambda ids: load_features(store, ids, frequencies=frequencies),
+    )
     usable = {i: f for i, f in features.items() if np.any(f.vectors)}
     report.skipped_empty = len(features) - len(usable)
     if not rebuild:

@@ -203,6 +203,28 @@ def test_refinement_beyond_the_recent_members_keeps_ids_merges_whole_and_respect
     assert clusterer.refine(["inc-l"]) == 0
 
 
+def test_restored_articles_are_described_when_first_compared_and_score_as_if_loaded_whole():
+    weights = Weights.load()
+    stored = {i: story(i) for i in range(1, 6)} | {20: features(20, vector(-1, 1), {"kelmar"}, term="portal")}
+    asked: list[list[int]] = []
+
+    def describe(ids: list[int]) -> dict[int, ArticleFeatures]:
+        asked.append(sorted(ids))
+        return {i: stored[i] for i in ids}
+
+    lazy = Clusterer(weights, dimension=2, describe=describe)
+    lazy.restore(
+        (replace(stored[i], terms={}, entities=frozenset(), described=False), "inc-a" if i < 20 else "inc-b")
+        for i in stored
+    )
+    whole = Clusterer(weights, dimension=2)
+    whole.restore((stored[i], "inc-a" if i < 20 else "inc-b") for i in stored)
+    newcomer = story(9)
+    assert lazy.probabilities(newcomer) == whole.probabilities(newcomer)
+    assert asked == [[1, 2, 3, 4, 5, 20]]  # the samples of both candidate incidents, in one call
+    assert lazy.add(story(10)) == whole.add(story(10)) == "inc-a" and len(asked) == 1  # described once
+
+
 def test_merge_keeps_the_larger_incidents_id_and_refinement_detaches_drift():
     weights = Weights.load()
     clusterer = Clusterer(weights, dimension=2)
