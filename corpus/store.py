@@ -595,6 +595,10 @@ class Store:
         db.execute("DELETE FROM article_features")
         db.execute("DELETE FROM term_df")
 
+    def featured_article_ids(self) -> list[int]:
+        """The articles with stored features."""
+        return [row[0] for row in self.query("SELECT article_id FROM article_features")]
+
     def iter_features(
         self, article_ids: list[int] | None = None, *, described: bool = True
     ) -> Iterator[sqlite3.Row]:

@@ -204,9 +204,7 @@ def cluster_store(
         features = load_features(store, frequencies=frequencies)
     else:  # placed articles are described when the clustering compares them
         features = load_features(store, list(previous), described=False)
-        new = [
-            row[0] for row in store.query("SELECT article_id FROM article_features") if row[0] not in previous
-        ]
+        new = [i for i in store.featured_article_ids() if i not in previous]
         features.update(load_features(store, new, frequencies=frequencies))
     clusterer = Clusterer(
         weights,
