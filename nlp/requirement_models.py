@@ -18,7 +18,6 @@ The detector is a logistic regression; run time applies its weights with numpy.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from incident_brief.errors import ModelError
+from incident_brief.models.catalogs import read_json_asset
 from incident_brief.nlp.embeddings import Embedder, UseEmbedder
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -163,8 +163,8 @@ class LearnedModels:
         exemplar_vectors_path: Path = EXEMPLAR_VECTORS_PATH,
         control_vectors_path: Path = CONTROL_VECTORS_PATH,
     ) -> LearnedModels:
-        model = _json(model_path, "requirement model")
-        exemplars = _json(exemplars_path, "requirement exemplars")
+        model = read_json_asset(model_path, "requirement model")
+        exemplars = read_json_asset(exemplars_path, "requirement exemplars")
         try:
             detector = model["detector"]
             ranking = model["ranking"]
@@ -217,18 +217,6 @@ def shared_embedder() -> Embedder:
     """One USE model per process for all pipelines (German and English each have the component):
     116 MiB and 0.8 s to load, and it holds no state between calls."""
     return UseEmbedder()
-
-
-def _json(path: Path, what: str) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"{what} missing: {path} (reinstall incident-brief)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelError(f"{what} unreadable: {path}: {str(error).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise ModelError(f"{what} malformed: {path}: not a JSON object")
-    return data
 
 
 def _vectors(path: Path, what: str, rows: int) -> np.ndarray:
