@@ -199,12 +199,12 @@ class Incident:
         vector = self.vector_sum.sum(axis=0)
         return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
-    def sample(self, exclude: int | None = None) -> list[int]:
+    def sample(self) -> list[int]:
         """Up to MEMBER_SAMPLE members, evenly spread over the incident's history, newest included: an
         article is scored against these, so the cost stays flat however large the incident grows."""
-        members = [m for m in self.members if m != exclude]
+        members = self.members
         if len(members) <= MEMBER_SAMPLE:
-            return members
+            return list(members)
         step = len(members) / MEMBER_SAMPLE
         return [members[len(members) - 1 - int(k * step)] for k in range(MEMBER_SAMPLE)]
 
