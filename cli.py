@@ -131,7 +131,7 @@ def init(path: Path, force: bool) -> None:
     "paths",
     multiple=True,
     type=click.Path(exists=True),
-    help="A local HTML file or a directory of them (recursive).",
+    help="A local HTML or plain-text (.txt) file, or a directory of them (recursive).",
 )
 @click.option(
     "--jsonl",
@@ -279,6 +279,7 @@ def extract(ctx, inputs, base_url, allow_private, as_json) -> None:
     from incident_brief.corpus.extract import Extractor
     from incident_brief.corpus.fetch import Fetcher, FetchError
     from incident_brief.corpus.language import LanguageIdentifier
+    from incident_brief.corpus.sources import local_media_type
 
     settings = _settings(ctx)
     if allow_private:
@@ -295,9 +296,10 @@ def extract(ctx, inputs, base_url, allow_private, as_json) -> None:
         try:
             if path.is_file():
                 content, url = path.read_bytes(), base_url or path.resolve().as_uri()
+                media_type = local_media_type(path)
             elif item.lower().startswith(("http://", "https://")):
                 result = asyncio.run(fetch(item))
-                content, url = result.content, result.final_url
+                content, url, media_type = result.content, result.final_url, result.content_type
             else:
                 raise UsageError(f"{item}: no such file, and not an http(s) URL")
         except FetchError as exc:
@@ -308,7 +310,7 @@ def extract(ctx, inputs, base_url, allow_private, as_json) -> None:
             click.echo(f"brief: {item}: {exc.strerror}", err=True)
             failed = True
             continue
-        extraction = extractor.extract(content, url)
+        extraction = extractor.extract(content, url, media_type)
         click.echo(json.dumps(extraction.to_dict(), ensure_ascii=False))
     if failed:
         ctx.exit(EXIT_PARTIAL)

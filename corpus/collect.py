@@ -26,7 +26,7 @@ from incident_brief.corpus.extract import Extractor, extract_in_worker, init_wor
 from incident_brief.corpus.fetch import Fetcher, FetchError
 from incident_brief.corpus.language import LanguageIdentifier
 from incident_brief.corpus.records import Article
-from incident_brief.corpus.sources import PageTask, SourceFailure, discover, normalize_date
+from incident_brief.corpus.sources import PageTask, SourceFailure, discover, local_media_type, normalize_date
 from incident_brief.corpus.store import Store, now_iso
 
 
@@ -308,7 +308,7 @@ class Collector:
         if entry is not None and entry.body_hash == _sha256(content) and self.store.article_id_for_key(key):
             stats.unchanged += 1
             return
-        await self._extract_and_store(source, task, key, content, task.url, "text/html")
+        await self._extract_and_store(source, task, key, content, task.url, local_media_type(task.path))
 
     async def _extract_and_store(
         self,
@@ -323,8 +323,8 @@ class Collector:
         last_modified: str | None = None,
     ) -> None:
         stats = self.stats[source.name]
-        if self.executor is None:
-            extraction = self._extractor().extract(content, final_url)
+        if self.executor is None or content_type == "text/plain":  # plain text needs no parsing
+            extraction = self._extractor().extract(content, final_url, content_type)
         else:
             loop = asyncio.get_running_loop()
             extraction = await loop.run_in_executor(self.executor, extract_in_worker, content, final_url)

@@ -11,7 +11,7 @@ import logging
 import re
 import signal
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from html import unescape
 from urllib.parse import urljoin, urlsplit
@@ -39,6 +39,8 @@ MAX_HTML_CHARS = 3_000_000
 PRECISION_MIN_SHARE = 0.3
 # A description shorter than this is a slogan rather than the article's lead paragraph.
 LEAD_MIN_CHARS = 40
+MAX_TEXT_TITLE_CHARS = 250  # a plain-text file's first line up to this long is its title
+SENTENCE_ENDINGS = (".", ",", ";", ":", "!", "?", "…", '"', "“", "”", "»", "«", "'")
 ARTICLE_TYPES = {
     "article",
     "newsarticle",
@@ -210,9 +212,12 @@ class Extractor:
         self._languages = language_identifier
         self._name = f"trafilatura-{trafilatura.__version__}+ib"
 
-    def extract(self, html: str | bytes, url: str | None = None) -> Extraction:
+    def extract(self, html: str | bytes, url: str | None = None, media_type: str | None = None) -> Extraction:
+        """The main text and metadata of an HTML page, or of plain text (`media_type` "text/plain")."""
         if isinstance(html, bytes):
             html, _encoding = decode_html(html)
+        if media_type == "text/plain":
+            return self._plain_text(html, url)
         html = html[:MAX_HTML_CHARS]
         tree = _parse(html)
         if tree is None:
@@ -241,6 +246,28 @@ class Extractor:
             tags=_tags(found, fallback.tags),
             text=text,
             extractor=f"{self._name}:{mode}" if text else "none",
+        )
+
+    def _plain_text(self, content: str, url: str | None) -> Extraction:
+        """A plain-text article: its non-empty lines are its paragraphs. A short first line without
+        closing punctuation is its headline (the title, not body text); a first line that reads as a
+        sentence (the lead) stays in the body and also serves as the title when it is short."""
+        lines = [line.strip() for line in content[:MAX_HTML_CHARS].splitlines()]
+        paragraphs = [line for line in lines if line]
+        title = None
+        if len(paragraphs) > 1 and len(paragraphs[0]) <= MAX_TEXT_TITLE_CHARS:
+            title = paragraphs[0].rstrip(",;: ")
+            if not paragraphs[0].endswith(SENTENCE_ENDINGS):
+                paragraphs = paragraphs[1:]
+        text = "\n".join(paragraphs)
+        guess = self._languages.identify(text) if self._languages and text else LanguageGuess(None, 0.0)
+        return replace(
+            _empty(url),
+            title=title,
+            language=guess.language,
+            language_confidence=guess.confidence if guess.language else None,
+            text=text,
+            extractor="plain-text" if text else "none",
         )
 
 

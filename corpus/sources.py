@@ -20,6 +20,16 @@ from incident_brief.corpus.records import Article
 from incident_brief.corpus.sitemaps import expand_sitemaps
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+TEXT_SUFFIXES = (".txt",)  # plain text: a headline line, then the body
+# Text files a mirrored web site holds that are not articles (a directory walk skips them).
+SITE_TEXT_FILES = frozenset(
+    {"robots.txt", "ads.txt", "app-ads.txt", "humans.txt", "security.txt", "llms.txt"}
+)
+
+
+def local_media_type(path: Path) -> str:
+    """How a local file is read: as plain text (by its suffix) or as an HTML page."""
+    return "text/plain" if path.suffix.lower() in TEXT_SUFFIXES else "text/html"
 
 
 @dataclass
@@ -149,7 +159,12 @@ def _local_pages(source: SourceConfig, report: Report) -> list[PageTask]:
     if root.is_file():
         files = [root]
     elif root.is_dir():
-        files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in HTML_SUFFIXES)
+        suffixes = HTML_SUFFIXES + TEXT_SUFFIXES
+        files = sorted(
+            p
+            for p in root.rglob("*")
+            if p.is_file() and p.suffix.lower() in suffixes and p.name.lower() not in SITE_TEXT_FILES
+        )
     else:
         report(SourceFailure(source.name, str(root), "not-found", "no such file or directory"))
         return []

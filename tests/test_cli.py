@@ -174,3 +174,18 @@ def test_summarize_into_unwritable_place(run, tmp_path):
     assert run("collect", "--path", RHEINPOST).exit_code == 0
     (tmp_path / "blocker").write_text("a file where the output directory should be")
     _one_line_error(run("summarize", "--out", Path("blocker") / "sub"), 2, "cannot write")
+
+
+def test_extract_reads_a_text_file_as_a_plain_text_article(run, tmp_path):
+    article = tmp_path / "breach.txt"
+    article.write_text(
+        "Retailer confirms breach of loyalty database\n"
+        "Attackers copied the names and e-mail addresses of 40,000 members, the company said on Friday.\n",
+        encoding="utf-8",
+    )
+    result = run("extract", str(article))
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["title"] == "Retailer confirms breach of loyalty database"
+    assert data["text"].startswith("Attackers copied the names") and data["extractor"] == "plain-text"
+    assert data["language"] == "en"

@@ -199,3 +199,38 @@ def test_extraction_in_worker_processes_gives_the_same_articles(tmp_path):
     assert report.ok
     assert len(titles) == sum(1 for url in GOLD if "rheinpost" in url)
     assert all(titles)
+
+
+def test_plain_text_files_are_collected_with_their_headline_and_encoding(tmp_path):
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    # A headline line (no closing punctuation), then the body: the headline is the title only.
+    (folder / "emden.txt").write_text(
+        "Hackerangriff auf Stadtwerke Emden: Kundendaten erbeutet\n\n"
+        "Unbekannte sind am Wochenende in das Kundenportal der Stadtwerke Emden eingedrungen.\n"
+        "„Wir haben die betroffenen Kunden informiert“, sagte eine Sprecherin am Montag.\n",
+        encoding="utf-8",
+    )
+    # Windows-1252 with CRLF, and a first line that is the lead sentence: title and body both keep it.
+    (folder / "lead.txt").write_bytes(
+        "Die Hafenverwaltung in Kiel hat nach einem Ransomware-Angriff ihre Systeme abgeschaltet.\r\n"
+        "Der Betrieb laufe über Notfallpläne weiter, teilte die Behörde mit.\r\n".encode("cp1252")
+    )
+    (folder / "blank.txt").write_text(" \n\n", encoding="utf-8")
+    (folder / "notes.md").write_text("# not an article\n\nMarkdown is not collected.\n", encoding="utf-8")
+    (folder / "robots.txt").write_text("User-agent: *\nDisallow: /intern/\n", encoding="utf-8")  # a site file
+    settings = _settings(tmp_path)
+    with Store(settings.db) as store:
+        report = collect(store, settings, [SourceConfig("texts", "path", str(folder))])
+        stored = {Path(a.url).name: a for a in store.iter_articles()}
+    assert set(stored) == {"emden.txt", "lead.txt"}
+    emden = stored["emden.txt"]
+    assert emden.title == "Hackerangriff auf Stadtwerke Emden: Kundendaten erbeutet"
+    assert emden.text.startswith("Unbekannte sind am Wochenende")
+    assert emden.text.splitlines()[1].startswith("„Wir haben die betroffenen Kunden informiert“")
+    assert emden.language == "de" and emden.published is None
+    lead = stored["lead.txt"]
+    first = "Die Hafenverwaltung in Kiel hat nach einem Ransomware-Angriff ihre Systeme abgeschaltet."
+    assert lead.title == first
+    assert lead.text == first + "\nDer Betrieb laufe über Notfallpläne weiter, teilte die Behörde mit."
+    assert [(f.reason, Path(f.url).name) for f in report.failures] == [("no-text", "blank.txt")]
