@@ -9,7 +9,9 @@ alone, so "Microsoft 365" never becomes "Microsoft".
 - A person's surname alone links to the full name with that surname ("Moses" -> "CJ Moses"); with two
   people of one surname, to the nearest full mention before it (else after it).
 - German genitives and English possessives: "Amazons", "Bells" -> "Amazon", "Bell" when the bare form also
-  occurs in the document (so "Moses" and "Arcturus" stay as they are).
+  occurs in the document (so "Moses" and "Arcturus" stay as they are). German names after an article of
+  the genitive or dative are named in the nominative: "der Deutschen Nachrichtenagentur" -> "Deutsche
+  Nachrichtenagentur", "des Norddeutschen Rundfunks" -> "Norddeutsche Rundfunk".
 - An acronym defined in parentheses after a name, "Rhein-Neckar Kommunal-IT GmbH (RNK-IT)", links to that
   full name; so does a short form of an organisation whose full name adds a company word ("Nordwind" ->
   "Nordwind Energie", "Arcturus" -> "Arcturus Networks"; not "Microsoft" -> "Microsoft Security"), and the
@@ -99,6 +101,18 @@ MAX_APPOSITION_NAME_WORDS = 3  # "die Präsidentin des Landesamts, Gesine Harms-
 MAX_TITLE_COMPLEMENT = 4  # tokens between a title and its apposition: "Vizepräsident für Digitalisierung"
 # Endings of German abstract nouns, which are no company names: "des Herstellers Entscheidung".
 GERMAN_NOUN_ENDINGS = ("ung", "heit", "keit", "schaft", "tion", "tät", "nis", "ismus", "ungen")
+# Articles (and contractions) of the genitive and dative, after which a German name's adjectives end in
+# -en; and those of the masculine and neuter genitive, after which its noun ends in -(e)s.
+GERMAN_OBLIQUE_ARTICLES = {
+    "der", "des", "dem", "den", "einer", "eines", "einem", "im", "am", "vom", "zum", "zur", "beim",
+    "dieser", "dieses", "diesem",
+}  # fmt: skip
+GERMAN_GENITIVE_ARTICLES = {"des", "eines", "dieses"}
+# Endings of German adjective stems (deutsch, europäisch, vereint, vereinigt, national, kassenärztlich):
+# they tell "der Deutschen Bank" from nouns in -en such as "dem Hafen Hamburg" or "im Norden Europas".
+GERMAN_ADJECTIVE_STEMS = (
+    "sch", "lich", "ig", "igt", "eint", "sam", "bar", "haft", "al", "ell", "iv", "är", "ös",
+)  # fmt: skip
 MAX_INSTITUTION_WORDS = 3  # capitalised words after the possessive: "St. Aldhelm's Regional Hospital"
 ACRONYM = re.compile(r"^[A-ZÄÖÜ][A-Za-zÄÖÜäöü0-9&.\-]{1,11}$")
 _TRAILING_PARENTHESES = re.compile(r"\s*\([^()]*\)$")
@@ -431,14 +445,17 @@ class _DocNames:
             return self.acronyms[text].full
         if ent.label_ == "PER":
             return self._person(ent)
+        article = self.doc[ent.start - 1].lower_ if ent.start > 0 else ""
         if ent.label_ == "ORG":
             name = self.org_name(ent)
             if self.doc.lang_ == "de":  # "des Landeskriminalamts Sachsen-Anhalt" -> "Landeskriminalamt …"
                 first, _, rest = name.partition(" ")
                 if first.lower().endswith(tuple(head + "s" for head in GERMAN_ORG_HEADS)):
                     name = f"{first[:-1]} {rest}".strip()
+                name = german_nominative(name, article)
             return self.short_forms.get(name, name)
-        return self.base(text)
+        name = self.base(text)
+        return german_nominative(name, article) if self.doc.lang_ == "de" else name
 
     def _person(self, ent: Span) -> str:
         words = self.base(_clean(ent.text)).split()
@@ -509,6 +526,36 @@ class _DocNames:
                 continue
             extensions[word] = names
         return {short: next(iter(full)) for short, full in extensions.items() if len(full) == 1}
+
+
+def german_nominative(name: str, article: str) -> str:
+    """A German name in the case its article shows, put in the nominative: the adjectives opening it
+    (told by their stem's ending) end in -en after an article of the genitive, dative or masculine
+    accusative ("der Deutschen Presse-Agentur", "im Bayerischen Wald", "der Vereinten Nationen"), and
+    in -e in the nominative with an article, in every gender and number ("die Deutsche
+    Presse-Agentur"); after "des" the noun they qualify also drops its genitive ending ("des
+    Norddeutschen Rundfunks" -> "Norddeutsche Rundfunk"). Other names are left as written."""
+    if article not in GERMAN_OBLIQUE_ARTICLES:
+        return name
+    words = name.split(" ")
+    adjectives = 0
+    while (
+        adjectives < len(words) - 1
+        and words[adjectives][:1].isupper()
+        and words[adjectives].endswith("en")
+        and (adjectives or words[adjectives][:-2].endswith(GERMAN_ADJECTIVE_STEMS))  # "Deutschen Roten …"
+    ):
+        adjectives += 1
+    if not adjectives:
+        return name
+    words[:adjectives] = [word[:-1] for word in words[:adjectives]]
+    noun = words[adjectives]
+    if article in GERMAN_GENITIVE_ARTICLES and len(noun) > 4 and noun[0].isupper():
+        if noun.endswith("es") and not noun.endswith("ses"):
+            words[adjectives] = noun[:-2]
+        elif noun.endswith("s") and not noun.endswith(("ss", "us")):
+            words[adjectives] = noun[:-1]
+    return " ".join(words)
 
 
 def _product_short_forms(doc: Doc, ents: list[Span]) -> list[Span]:

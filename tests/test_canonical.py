@@ -479,3 +479,30 @@ def test_a_products_first_word_alone_is_the_product_not_a_person(english):
     found = {(e.text, e.label_, e._.canonical) for e in doc.ents}
     assert ("Gatekeeper", "PRODUCT", "Gatekeeper Secure Access") in found
     assert ("Arcturus", "ORG", "Arcturus Networks") in found  # the vendor's short form stays the vendor
+
+
+def test_german_names_after_a_genitive_or_dative_article_are_named_in_the_nominative():
+    nlp = german(
+        [
+            ("Deutschen Nachrichtenagentur", "ORG"),
+            ("Norddeutschen Rundfunks", "ORG"),
+            ("Deutsche Bahn", "ORG"),
+            ("Vereinten Nationen", "ORG"),
+            ("Bayerischen Wald", "LOC"),
+            ("Hafen Hamburg", "ORG"),
+            ("Norden Europas", "LOC"),
+        ]
+    )
+    doc = nlp(
+        "Wie ein Sprecher der Deutschen Nachrichtenagentur sagte, prüft die Deutsche Bahn den Vorfall. "
+        "Nach Angaben des Norddeutschen Rundfunks warnte auch ein Gremium der Vereinten Nationen. "
+        "Betroffen sind Server im Bayerischen Wald, beim Hafen Hamburg und im Norden Europas."
+    )
+    found = {text: canonical for text, _, canonical in mentions(doc)}
+    assert found["Deutschen Nachrichtenagentur"] == "Deutsche Nachrichtenagentur"  # "der": genitive
+    assert found["Norddeutschen Rundfunks"] == "Norddeutsche Rundfunk"  # "des": the noun's -s goes too
+    assert found["Vereinten Nationen"] == "Vereinte Nationen"
+    assert found["Bayerischen Wald"] == "Bayerische Wald"  # "im" = in dem
+    assert found["Deutsche Bahn"] == "Deutsche Bahn"  # nominative already
+    assert found["Hafen Hamburg"] == "Hafen Hamburg"  # a noun in -en, no adjective
+    assert found["Norden Europas"] == "Norden Europas"
