@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from functools import cache
 
-from incident_brief.briefs.model import Brief, Control, Evidence, Person
+from incident_brief.briefs.model import Brief, Control, Evidence, Person, Review
 from incident_brief.corpus.store import Store, now_iso
 from incident_brief.errors import UsageError
 from incident_brief.models.catalogs import load_controls
@@ -315,11 +315,14 @@ def corrected(brief: Brief, found: list[Correction], *, in_place: bool = False) 
     hundred-source brief costs more than reading it)."""
     if not in_place:
         brief = copy.deepcopy(brief)
+    brief.review = Review("new", None, None)
     for correction in found:
         if correction.undone_at:
             continue
         if correction.kind == "headline" and correction.incident_id == brief.incident_id:
             brief.headline = correction.value["text"]
+        elif correction.kind == "status" and correction.incident_id == brief.incident_id:
+            brief.review = Review(correction.value["status"], correction.actor, correction.created_at)
         elif correction.kind == "sentence":
             for sentence in brief.summary:
                 if correction.keys == set(map(tuple, evidence_keys(sentence.evidence))):

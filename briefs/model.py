@@ -213,6 +213,22 @@ class Changes:
 
 
 @dataclass
+class Review:
+    """The analysts' verdict on the incident when the brief was written (`brief serve`, docs/review.md)."""
+
+    status: str  # new (never reviewed), in review, approved, rejected
+    by: str | None  # the analyst who set it
+    at: str | None  # when (UTC, ISO 8601)
+
+    def describe(self) -> str:
+        """ "approved by ana at 2026-11-29T01:40:12+00:00", or "not reviewed"."""
+        if self.status == "new":
+            return "not reviewed"
+        by = f" by {self.by}" if self.by else ""
+        return f"{self.status}{by} at {self.at}" if self.at else f"{self.status}{by}"
+
+
+@dataclass
 class Brief:
     incident_id: str
     headline: str
@@ -227,6 +243,7 @@ class Brief:
     sources: list[Source]
     confidence: Confidence
     changes: Changes | None = None
+    review: Review | None = None  # set where the review state was read (every written brief)
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict:

@@ -62,6 +62,7 @@ def render(brief: Brief) -> str:
         f"Incident {escape(brief.incident_id)} · generated {escape(brief.generated_at)} · confidence "
         f"**{confidence.level}** ({confidence.score:.2f}) · {len(brief.sources)} sources in "
         f"{escape(', '.join(brief.languages) or 'unknown languages')}"
+        + (f" · review: **{escape(brief.review.describe())}**" if brief.review else "")
     )
     out.append("")
     if brief.summary:

@@ -41,6 +41,7 @@ def render(brief: Brief) -> RenderableType:
                 f" ({confidence.score:.2f}) · {len(brief.sources)} sources in {', '.join(brief.languages)}",
                 "dim",
             ),
+            (f" · review: {brief.review.describe()}" if brief.review else "", "dim"),
         ),
     ]
     if brief.summary:

@@ -35,6 +35,7 @@ from incident_brief.briefs.model import (
     QuoteGroup,
     QuoteReport,
     RequirementEntry,
+    Review,
     Source,
     SummarySentence,
     TimelineEntry,
@@ -110,6 +111,7 @@ def crafted_hostile_brief() -> Brief:
         ],  # fmt: skip
         sources=[Source(1, bad, "en", "2026-05-02", "javascript:alert(4)", bad, None, True)],
         confidence=Confidence("low", 0.3, 1, 1, ["en"], 0.0, [], [bad]),
+        review=Review("approved", bad, "2026-05-03T12:30:00+00:00"),  # the reviewer's name is typed in
     )
 
 
@@ -383,3 +385,22 @@ def test_times_read_as_a_person_writes_them_in_every_human_format():
     assert (
         json.loads(render_json.render(brief))["timeline"][0]["value"] == "2026-11-03TAF"
     )  # machines: TIMEX3
+
+
+def test_the_review_verdict_is_shown_in_every_format():
+    brief = crafted_hostile_brief()
+    brief.review = Review("approved", "ana", "2026-05-03T12:30:00+00:00")
+    assert "· review: **approved by ana at 2026-05-03T12:30:00+00:00**" in render_markdown.render(brief)
+    assert "review: approved by ana at 2026-05-03T12:30:00+00:00" in render_html.render(brief)
+    (report,) = [o for o in json.loads(render_stix.render(brief))["objects"] if o["type"] == "report"]
+    assert report["labels"] == ["review-status:approved"]
+    assert json.loads(render_json.render(brief))["review"]["by"] == "ana"
+    console = Console(width=200, record=True)
+    console.print(render_terminal.render(brief))
+    assert "review: approved by ana" in console.export_text()
+    brief.review = Review("new", None, None)
+    assert "· review: **not reviewed**" in render_markdown.render(brief)
+    brief.review = None  # built without the review state (a brief of schema 2 before the field)
+    assert "review:" not in render_markdown.render(brief)
+    (report,) = [o for o in json.loads(render_stix.render(brief))["objects"] if o["type"] == "report"]
+    assert "labels" not in report

@@ -550,11 +550,16 @@ def test_an_unknown_control_is_refused_with_a_message(client):
 
 
 def test_status_changes_are_logged_and_undone_to_the_previous_status(client):
+    assert json.loads(client.get("/incidents/rheinau/export/json").data)["review"]["status"] == "new"
     post(client, "/incidents/rheinau/status", status="in review")
     post(client, "/incidents/rheinau/status", status="approved")
     assert 'id="status">approved<' in page(client, "/incidents/rheinau")
+    exported = json.loads(client.get("/incidents/rheinau/export/json").data)["review"]
+    assert (exported["status"], exported["by"]) == ("approved", "ana")  # the export says who approved it
+    assert b"review: **approved by ana at " in client.get("/incidents/rheinau/export/md").data
     undo_latest(client)
     assert 'id="status">in review<' in page(client, "/incidents/rheinau")
+    assert json.loads(client.get("/incidents/rheinau/export/json").data)["review"]["status"] == "in review"
     post(client, "/incidents/rheinau/status", status="published")
     assert "status must be one of" in page(client, "/incidents/rheinau")
 
@@ -685,8 +690,19 @@ def test_cluster_and_summarize_afterwards_keep_every_correction(client, db, tmp_
     (kept,) = [r for r, k in zip(brief["requirements"], keys, strict=True) if k & edited.keys]
     assert kept["statement"] == "Use MFA." and [c["id"] for c in kept["controls"]] == ["IA-2(1)"]
     assert "# Ransomware at Stadtwerke Rheinau" in (out / "rheinau.md").read_text()
+    # The verdict travels with the brief: who approved it and when; an unreviewed one says so.
+    approval = Store(db).query(
+        "SELECT actor, created_at FROM review_corrections WHERE kind = 'status' AND incident_id = 'rheinau'"
+    )
+    assert approval[0][0] == "ana"  # the reviewer of the client fixture
+    assert brief["review"] == {"status": "approved", "by": "ana", "at": approval[0][1]}
+    assert f"review: **approved by ana at {approval[0][1]}**" in (out / "rheinau.md").read_text()
+    unreviewed = json.loads((out / "single.json").read_text())["review"]
+    assert unreviewed == {"status": "new", "by": None, "at": None}
+    assert "review: **not reviewed**" in (out / "single.md").read_text()
     shown = cli("--db", db, "show", "rheinau")
     assert "Ransomware at Stadtwerke Rheinau" in shown.output
+    assert "review: approved by" in shown.output
     html = page(create_app(db, reviewer="ana").test_client(), "/incidents/rheinau")
     assert (
         'id="status">approved<' in html and '<h1 id="headline">Ransomware at Stadtwerke Rheinau</h1>' in html
