@@ -1,9 +1,10 @@
-"""Quote extraction quality and cost on our own German and English test set (benchmarks/data/quotes/).
+"""Quote extraction quality and cost on our own German, English and French test sets (data/quotes/).
 
 Evaluation protocol:
 - Data: short security-news articles written for this benchmark: `dev` (6 German, 6 English) and `dev2`
   (10 English, written after `dev` was exhausted as a tuning set) were tuned on, `test` (6 German,
-  6 English) is only scored; `gold.json` per split gives each quote's character span (for
+  6 English) is only scored; `fr-test` (5 French) was written after the French rules and scored
+  once; `gold.json` per split gives each quote's character span (for
   split quotes the span includes the attribution between the parts; for reported speech the reported
   content), kind (direct, partial, indirect) and speaker (canonical name, or null when the text names none).
 - Pipeline: the configured per-language pipelines (`NlpSettings()`; the German one falls back to
@@ -22,7 +23,8 @@ Evaluation protocol:
 - `--compare-cost`: also times the component without and with the ranker alternately, 8 rounds over the
   chosen splits' Docs, and prints the medians (less noisy than two separate runs on a shared machine).
 
-    python benchmarks/quotes.py [--split dev|dev2|test|test2|test3|all] [--rules-only] [--compare-cost]
+    python benchmarks/quotes.py [--split dev|dev2|test|test2|test3|test4|fr-test|all] [--rules-only]
+        [--compare-cost]
         [--errors] [--json]
 """
 
@@ -42,7 +44,8 @@ from incident_brief.nlp.pipelines import PipelineSet
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "benchmarks" / "data" / "quotes"
 SEED = REPO.parent / "shared" / "examples" / "seed-article-de.txt"
-SPLITS = ("dev", "dev2", "test", "test2", "test3", "test4")
+SPLITS = ("dev", "dev2", "test", "test2", "test3", "test4", "fr-test")
+LANGUAGES = ("de", "en", "fr")
 MIN_OVERLAP = 0.5
 
 
@@ -130,7 +133,7 @@ def pipelines(speaker_ranker: bool = True) -> tuple[PipelineSet, list[str]]:
     except ModelError as exc:
         notes.append(f"German model unavailable ({exc}); German runs on the blank pipeline")
         pipes = PipelineSet(NlpSettings(de_model="blank"))
-    for language in ("de", "en"):
+    for language in LANGUAGES:
         nlp = pipes.get(language).nlp
         if not speaker_ranker and nlp.has_pipe("incident_quotes"):  # in place: later components read quotes
             nlp.replace_pipe("incident_quotes", "incident_quotes", config={"speaker_ranker": False})
@@ -138,13 +141,13 @@ def pipelines(speaker_ranker: bool = True) -> tuple[PipelineSet, list[str]]:
             nlp.add_pipe("incident_quotes", config={"speaker_ranker": speaker_ranker})
     if not speaker_ranker:
         notes.append("incident_quotes without its speaker ranker (rules alone)")
-    notes += [pipes.get(language).version for language in ("de", "en")]
+    notes += [pipes.get(language).version for language in LANGUAGES]
     return pipes, notes
 
 
 def evaluate(pipes: PipelineSet, split: str) -> tuple[dict, list[str], list[tuple[int, float]]]:
     articles = json.loads((DATA / split / "gold.json").read_text(encoding="utf-8"))
-    totals: dict[str, Tally] = {"de": Tally(), "en": Tally(), "all": Tally()}
+    totals: dict[str, Tally] = {language: Tally() for language in (*LANGUAGES, "all")}
     errors: list[str] = []
     costs: list[tuple[int, float]] = []
     for article in articles:
@@ -232,12 +235,12 @@ def main() -> None:
     for note in notes:
         print(note)
     for split, scores in report["splits"].items():
-        for language in ("de", "en", "all"):
+        for language in (*LANGUAGES, "all"):
             s = scores[language]
             if not s["gold"] and not s["predicted"]:
                 continue  # a language the split has no articles in (dev2 is English only)
             print(
-                f"{split:4} {language:3} gold={s['gold']:3} predicted={s['predicted']:3} "
+                f"{split:7} {language:3} gold={s['gold']:3} predicted={s['predicted']:3} "
                 f"P={s['precision']:.3f} "
                 f"R={s['recall']:.3f} F1={s['f1']:.3f} span-only F1={s['span_only']['f1']:.3f} "
                 f"speaker accuracy={s['speaker_accuracy']:.3f}"

@@ -16,6 +16,7 @@ COMPONENTS = (
     ("labels", "incident_ner_labels"),
     ("security", "incident_security_entities"),
     ("actors", "incident_actor_linker"),
+    ("names", "incident_person_names"),  # people where no NER model reads the language
     ("canonical", "incident_canonicalizer"),
     ("roles", "incident_roles"),
     ("quotes", "incident_quotes"),
@@ -25,7 +26,7 @@ COMPONENTS = (
 )
 CATALOG_COMPONENTS = ("incident_security_entities", "incident_actor_linker", "incident_requirements")
 # Bump when a component's output changes, so stored analyses are redone.
-COMPONENTS_VERSION = "3"
+COMPONENTS_VERSION = "4"  # 4: people and quotes in languages without an NER model (fr)
 
 
 @dataclass

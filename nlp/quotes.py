@@ -17,6 +17,10 @@ not after a letter, and close only after a word, so apostrophes never pair.
 - `partial`: quoted words inside a sentence ("called the attack "highly sophisticated""). Scare quotes and
   names are not quotes: after a naming word ("so-called", "namens", "dubbed"), or short quotes of
   capitalised words, or short ones in a sentence without a speech cue.
+- French sets the attribution inside the guillemets (an incise): « …, a expliqué X, directrice de …, lors
+  de … . … » is one direct quote of X whose `text` is the two parts joined by " […] " and whose
+  `start`/`end` run over the incise, as for split quotes. French cue words are matched as written, like
+  German ones; "X a précisé que …" opens reported speech without a comma; "selon X" needs a speaker.
 - `indirect`: reported speech; `text` is the reported content. English from the dependency parse (a
   clausal complement of a cue verb: "said that …", "told Reuters …"); German from token patterns (the
   German pipeline has no parser): a cue verb followed by ", dass/ob/wie …" or by a clause in Konjunktiv I or
@@ -104,6 +108,8 @@ MAX_AFTER_TOKENS = 20  # … and after one: ", sagte er gegenüber Bloomberg."
 MAX_CUE_DISTANCE = 8  # tokens from the comma after a quote to the cue: ", Amazon CISO CJ Moses told"
 MAX_COMPLEMENT_DISTANCE = 10  # tokens from a German cue verb to its ", dass": "wies darauf hin, dass"
 MAX_SPEAKER_DISTANCE = 6  # tokens after a cue verb where an inverted subject may stand
+MAX_INCISE_CUE_DISTANCE = 4  # tokens from an incise's comma to its cue: ", a-t-elle martelé"
+INCISE_GAP = " […] "  # stands for the incise left out between the two parts of a French quote
 MAX_PARTICLE_DISTANCE = 15  # tokens from a German separable verb to its particle: "teilte … mit"
 MAX_SOURCE_DISTANCE = 12  # tokens after "hieß es" where its source may be named: "aus Ermittlerkreisen"
 MAX_MEMBER_DEPTH = 2  # prepositional phrases followed from a noun to the organisation its people belong to
@@ -130,6 +136,8 @@ CONFIDENCE = {"named": 0.95, "pronoun": 0.85, "role": 0.8, "continued": 0.65, No
 KIND_FACTOR = {"direct": 1.0, "indirect": 0.9, "partial": 0.85}
 PERSON, GROUP = "PER", "ORG"
 PRONOUN_GENDERS = {"he": MALE, "him": MALE, "his": MALE, "she": FEMALE, "her": FEMALE}
+FRENCH_THAT = {"que", "qu'", "qu’"}  # opens reported speech right after the cue, without a comma
+FRENCH_PRONOUN_GENDERS = {"il": MALE, "-il": MALE, "lui": MALE, "elle": FEMALE, "-elle": FEMALE}
 SPEAKING_AS_GROUP = {"PRODUCT", "MISC", "LOC"}
 IRREGULAR_CUES = {"said": "say", "says": "say", "told": "tell", "tells": "tell", "wrote": "write"}
 INFLECTIONS = (("ied", "y"), ("ies", "y"), ("ed", "e"), ("ed", ""), ("es", ""), ("s", ""), ("ing", ""))
@@ -403,6 +411,14 @@ class _DocQuotes:
         self.mark_tokens = {self._token_at(m.open_at) for m in self.marked} | {
             self._token_at(m.close_at) for m in self.marked
         }
+        # French sets the attribution inside the guillemets (an incise): « …, a expliqué X, … . … »
+        self.incises: dict[int, tuple[int, int]] = {}  # marked index -> its incise's tokens [start, end)
+        if self.lang == "fr":
+            for k, marked in enumerate(self.marked):
+                incise = self._incise_tokens(marked)
+                if incise is not None:
+                    self.incises[k] = incise
+                    self.quoted_tokens.difference_update(range(*incise))
         self.ent_at: dict[int, Span] = {}
         for ent in doc.ents:
             for i in range(ent.start, ent.end):
@@ -645,7 +661,9 @@ class _DocQuotes:
             rule_canonical=quote.speaker.canonical if quote.speaker else None,
             rule_level=level,
             # German "sie" may be "they": only "er" has a gender here
-            pronoun_gender=PRONOUN_GENDERS.get(pronoun) if self.parsed else {"er": MALE}.get(pronoun),
+            pronoun_gender=self._pronoun_gender(pronoun)
+            if self.parsed or self.lang == "fr"
+            else {"er": MALE}.get(pronoun),
             reference_label=mention.label if mention and mention.kind == "pronoun" else None,
             previous_canonical=previous,
         )
@@ -662,6 +680,11 @@ class _DocQuotes:
             before = self._window_before(open_token, previous_end)
             after = self._window_after(close_token, next_open)
             previous_end = marked.close_at + 1
+            if k in self.incises:
+                found = self._with_incise(marked, *self.incises[k])
+                if found is not None:
+                    results.append((*found, marked))
+                    continue
             inner = " ".join(self.text[s:e] for s, e in marked.pieces)
             before_text = self.text[self.doc[before[0]].idx : marked.open_at].strip() if before else ""
             starts_clause = (
@@ -685,6 +708,42 @@ class _DocQuotes:
                 continue  # a term in quotes, not a quote
             results.append((self._quote(marked, "partial", attribution), attribution, marked))
         return self._join_split(results)
+
+    def _incise_tokens(self, marked: Marked) -> tuple[int, int] | None:
+        """The tokens of an incise in a one-paragraph quote: from a comma with a cue verb a few words
+        after it ("a expliqué", "insiste", "a-t-elle martelé") to the end of that sentence."""
+        if len(marked.pieces) != 1:
+            return None
+        first, last = self._token_at(marked.inner_start), self._token_at(marked.inner_end - 1)
+        for comma in range(first + 1, last):
+            if self.doc[comma].text != ",":
+                continue
+            cue = None
+            for j in range(comma + 1, min(comma + 1 + MAX_INCISE_CUE_DISTANCE, last + 1)):
+                if self.doc[j].text == ",":
+                    break  # « …, pas élevée, insiste X »: the incise starts at the later comma
+                if self._is_cue(j):
+                    cue = j
+                    break
+            if cue is None:
+                continue
+            end = cue + 1
+            while end <= last and self.doc[end].text not in _CLAUSE_END:
+                end += 1
+            return comma, min(end + 1, last + 1)
+        return None
+
+    def _with_incise(self, marked: Marked, start: int, end: int) -> tuple[Quote, Attribution] | None:
+        """A direct quote without its incise, attributed by it; None when the incise names no speaker."""
+        attribution = self._attribution_after(list(range(start, end)))
+        if attribution is None or attribution.cue is None or attribution.mention is None:
+            return None
+        pieces = [(marked.inner_start, self.doc[start].idx)]
+        if end <= self._token_at(marked.inner_end - 1):  # the quote goes on after the incise's sentence
+            pieces.append((self.doc[end].idx, marked.inner_end))
+        quote = self._quote(marked, "direct", attribution)
+        quote.text = INCISE_GAP.join(self.text[s:e].strip() for s, e in pieces)
+        return quote, attribution
 
     def _window_before(self, open_token: int, previous_end: int) -> list[int]:
         tokens: list[int] = []
@@ -933,6 +992,7 @@ class _DocQuotes:
             according = self._according_at(i)
             if according is not None:
                 cue_text, speaker_start = according
+                first = max(first, self._paragraph_start(i))  # a headline the sentencizer ran in
                 if SELF_REFERENCE & set(cue_text.lower().split()):  # "Nach eigenen Angaben betreut das …"
                     mention = self._subject_after_verb(speaker_start, sent.end)
                     attribution = Attribution(None, cue_text, mention, None, i, speaker_start - 1)
@@ -943,6 +1003,8 @@ class _DocQuotes:
                     or self._article_noun(speaker_start, sent.end)
                     or self._according_member(speaker_start)
                 )
+                if mention is None and self.lang == "fr":
+                    continue  # "selon le modèle", "selon les cas": French "selon" mostly names no source
                 phrase_end = mention.end if mention else speaker_start + 1
                 attribution = Attribution(None, cue_text, mention, None, i, phrase_end - 1)
                 if i - first <= 1:
@@ -1139,7 +1201,10 @@ class _DocQuotes:
 
     def _complement_start(self, cue: int, end: int) -> int | None:
         """Where the reported clause after a German cue verb starts: after ", dass", at ", wie", after ", "
-        before a clause in the subjunctive, after ":" before one."""
+        before a clause in the subjunctive, after ":" before one; after a French "que" right after the
+        cue ("a précisé que …"), which takes no comma."""
+        if self.lang == "fr" and cue + 2 < end and self.doc[cue + 1].lower_ in FRENCH_THAT:
+            return cue + 2
         for i in range(cue + 1, min(end, cue + MAX_COMPLEMENT_DISTANCE)):
             text = self.doc[i].text
             if i in self.mark_tokens or text in _CLAUSE_END:
@@ -1180,7 +1245,7 @@ class _DocQuotes:
 
     def _is_cue(self, i: int) -> bool:
         token = self.doc[i]
-        lemma = token.lower_ if self.lang == "de" else self._cue_lemma(token)
+        lemma = token.lower_ if self.lang != "en" else self._cue_lemma(token)
         if lemma not in self.lex.cues:
             if token.is_lower and lemma in self.lex.joined_cues:  # "wie ein Sprecher mitteilte"
                 return True
@@ -1204,7 +1269,7 @@ class _DocQuotes:
 
     def _cue_word(self, i: int) -> str | None:
         token = self.doc[i]
-        return token.lower_ if self.lang == "de" else self._cue_lemma(token)
+        return token.lower_ if self.lang != "en" else self._cue_lemma(token)
 
     def _cue_lemma(self, token: Token) -> str | None:
         """The English lemma; without a lemmatizer, the form with a regular inflection stripped."""
@@ -1669,7 +1734,7 @@ class _DocQuotes:
                 return Speaker(text, target.canonical, target.kb_id) if target else None
             return None
         noun = self.doc[mention.end - 1].lower_ if mention.end - mention.start > 1 else None
-        gender = PRONOUN_GENDERS.get(text.lower()) if self.parsed else None
+        gender = self._pronoun_gender(text.lower())
         target = self._most_recent(mention.start, mention.label, noun, gender, content)
         return Speaker(text, target.canonical, target.kb_id) if target else None
 
@@ -1748,6 +1813,12 @@ class _DocQuotes:
         if named_by_noun is not None:
             return named_by_noun
         return latest[1] if latest else None
+
+    def _pronoun_gender(self, pronoun: str | None) -> str | None:
+        """The sex a pronoun names: English (he/she) and French (il/elle); German "sie" may be "they"."""
+        if self.parsed:
+            return PRONOUN_GENDERS.get(pronoun)
+        return FRENCH_PRONOUN_GENDERS.get(pronoun) if self.lang == "fr" else None
 
     def _other_gender(self, speaker: Speaker, gender: str) -> bool:
         """ "she" after "Simon Marsh": a first name of the other sex rules the person out."""

@@ -54,8 +54,9 @@ FEMALE, MALE, EITHER = "female", "male", "either"
 
 @dataclass(frozen=True)
 class GivenNames:
-    """First names with their usual sex (US 1990 census lists, see the file's `source`): evidence that a
-    name is a person's ("Ana Costa" tagged ORG) and which of he/she can refer to them."""
+    """First names with their usual sex (US 1990 census lists and a French supplement, see the file's
+    `source`s): evidence that a name is a person's ("Ana Costa" tagged ORG) and which of he/she can refer
+    to them."""
 
     genders: dict[str, str]  # title-case name -> FEMALE, MALE or EITHER
 
@@ -63,7 +64,13 @@ class GivenNames:
     def load(cls, path: Path = GIVEN_NAMES_PATH) -> GivenNames:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls({name: gender for gender in (FEMALE, MALE, EITHER) for name in data[gender]})
+            genders = {name: gender for gender in (FEMALE, MALE, EITHER) for name in data[gender]}
+            supplement = data.get("supplement", {})
+            for gender in (FEMALE, MALE, EITHER):
+                for name in supplement.get(gender, ()):
+                    known = genders.get(name)
+                    genders[name] = gender if known in (None, gender) else EITHER  # Jean: female in the US
+            return cls(genders)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"given-name list {path} is unreadable: {type(exc).__name__}: {exc}") from None
 
