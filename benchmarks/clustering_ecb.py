@@ -321,7 +321,7 @@ def train(articles: dict, gold: dict[str, str], embedder: str, extra: tuple[np.n
     print_scores("cross-validated (held-out folds pooled)", held_out, gold)
     for pooled, seed in zip(thinned_out, THINNING_SEEDS, strict=True):
         label = f"cross-validated, thinned held-out incidents (seed {seed}, {len(pooled)} articles)"
-        print_scores(label, pooled, gold)
+        print_scores(label, pooled, {e: gold[e] for e in pooled})
     coefficients, intercept = fit(articles, gold, seed=SEED, extra=extra)
     weights, in_sample = tune(articles, gold, coefficients, intercept, dimension)
     print(f"in-sample B3 F1 with the final weights (online, batches of {BATCH}): {in_sample:.3f}")

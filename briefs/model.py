@@ -224,7 +224,7 @@ class Review:
         """ "approved by ana at 2026-11-29T01:40:12+00:00", or "not reviewed"."""
         if self.status == "new":
             return "not reviewed"
-        by = f" by {self.by}" if self.by else ""
+        by = f" by {' '.join(self.by.split())}" if self.by else ""  # one line, whatever the name holds
         return f"{self.status}{by} at {self.at}" if self.at else f"{self.status}{by}"
 
 

@@ -108,7 +108,7 @@ def bundle(brief: Brief) -> stix2.Bundle:
         created=created,
         modified=created,
         report_types=["threat-report"],
-        labels=[f"review-status:{brief.review.status}"] if brief.review else None,
+        labels=[f"review-status:{brief.review.status.replace(' ', '-')}"] if brief.review else None,
         confidence=round(brief.confidence.score * 100),
         object_refs=list(objects),
         external_references=[_source_reference(s) for s in brief.sources] or None,

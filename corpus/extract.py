@@ -40,7 +40,10 @@ PRECISION_MIN_SHARE = 0.3
 # A description shorter than this is a slogan rather than the article's lead paragraph.
 LEAD_MIN_CHARS = 40
 MAX_TEXT_TITLE_CHARS = 250  # a plain-text file's first line up to this long is its title
-SENTENCE_ENDINGS = (".", ",", ";", ":", "!", "?", "…", '"', "“", "”", "»", "«", "'")
+SENTENCE_ENDINGS = (".", ",", ";", ":", "!", "?", "…")  # a first line ending so is a sentence, no headline
+CLOSING_QUOTES = " \"'”“»«’"
+BINARY_SAMPLE_CHARS = 4096
+MAX_ODD_SHARE = 0.05  # control or replacement characters beyond this share: binary data, not text
 ARTICLE_TYPES = {
     "article",
     "newsarticle",
@@ -249,16 +252,19 @@ class Extractor:
         )
 
     def _plain_text(self, content: str, url: str | None) -> Extraction:
-        """A plain-text article: its non-empty lines are its paragraphs. A short first line without
-        closing punctuation is its headline (the title, not body text); a first line that reads as a
-        sentence (the lead) stays in the body and also serves as the title when it is short."""
-        lines = [line.strip() for line in content[:MAX_HTML_CHARS].splitlines()]
-        paragraphs = [line for line in lines if line]
+        """A plain-text article: its non-empty lines are its paragraphs. When more lines follow, a short
+        first line is the title; without closing punctuation it is a headline (the title, not body text),
+        else the lead sentence, which stays in the body. Binary data (NUL bytes, mostly control or
+        undecodable characters) is no text."""
+        content = content[:MAX_HTML_CHARS]
+        if _binary(content):
+            return _empty(url)
+        paragraphs = [line.strip() for line in content.splitlines() if line.strip()]
         title = None
         if len(paragraphs) > 1 and len(paragraphs[0]) <= MAX_TEXT_TITLE_CHARS:
             title = paragraphs[0].rstrip(",;: ")
-            if not paragraphs[0].endswith(SENTENCE_ENDINGS):
-                paragraphs = paragraphs[1:]
+            if not paragraphs[0].rstrip(CLOSING_QUOTES).endswith(SENTENCE_ENDINGS):
+                paragraphs = paragraphs[1:]  # « … » closing a headline ends no sentence
         text = "\n".join(paragraphs)
         guess = self._languages.identify(text) if self._languages and text else LanguageGuess(None, 0.0)
         return replace(
@@ -269,6 +275,14 @@ class Extractor:
             text=text,
             extractor="plain-text" if text else "none",
         )
+
+
+def _binary(text: str) -> bool:
+    sample = text[:BINARY_SAMPLE_CHARS]
+    if "\x00" in sample:
+        return True
+    odd = sum(1 for c in sample if c == "\ufffd" or (ord(c) < 32 and c not in "\n\r\t\f"))
+    return bool(sample) and odd / len(sample) > MAX_ODD_SHARE
 
 
 def _empty(url: str | None) -> Extraction:

@@ -21,10 +21,11 @@ from incident_brief.corpus.sitemaps import expand_sitemaps
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 TEXT_SUFFIXES = (".txt",)  # plain text: a headline line, then the body
-# Text files a mirrored web site holds that are not articles (a directory walk skips them).
-SITE_TEXT_FILES = frozenset(
-    {"robots.txt", "ads.txt", "app-ads.txt", "humans.txt", "security.txt", "llms.txt"}
-)
+# Text files that are not articles: a mirrored site's, and a folder's own notes (a directory walk skips them).
+NON_ARTICLE_TEXT_FILES = frozenset(
+    {"robots.txt", "ads.txt", "app-ads.txt", "humans.txt", "security.txt", "llms.txt", "sitemap.txt",
+     "readme.txt", "license.txt"}
+)  # fmt: skip
 
 
 def local_media_type(path: Path) -> str:
@@ -163,7 +164,7 @@ def _local_pages(source: SourceConfig, report: Report) -> list[PageTask]:
         files = sorted(
             p
             for p in root.rglob("*")
-            if p.is_file() and p.suffix.lower() in suffixes and p.name.lower() not in SITE_TEXT_FILES
+            if p.is_file() and p.suffix.lower() in suffixes and p.name.lower() not in NON_ARTICLE_TEXT_FILES
         )
     else:
         report(SourceFailure(source.name, str(root), "not-found", "no such file or directory"))

@@ -11,7 +11,8 @@ alone, so "Microsoft 365" never becomes "Microsoft".
 - German genitives and English possessives: "Amazons", "Bells" -> "Amazon", "Bell" when the bare form also
   occurs in the document (so "Moses" and "Arcturus" stay as they are). German names after an article of
   the genitive or dative are named in the nominative: "der Deutschen Nachrichtenagentur" -> "Deutsche
-  Nachrichtenagentur", "des Norddeutschen Rundfunks" -> "Norddeutsche Rundfunk".
+  Nachrichtenagentur", "des Norddeutschen Rundfunks" -> "Norddeutsche Rundfunk" (plural names keep
+  their -en: "der Vereinten Nationen").
 - An acronym defined in parentheses after a name, "Rhein-Neckar Kommunal-IT GmbH (RNK-IT)", links to that
   full name; so does a short form of an organisation whose full name adds a company word ("Nordwind" ->
   "Nordwind Energie", "Arcturus" -> "Arcturus Networks"; not "Microsoft" -> "Microsoft Security"), and the
@@ -529,12 +530,13 @@ class _DocNames:
 
 
 def german_nominative(name: str, article: str) -> str:
-    """A German name in the case its article shows, put in the nominative: the adjectives opening it
-    (told by their stem's ending) end in -en after an article of the genitive, dative or masculine
-    accusative ("der Deutschen Presse-Agentur", "im Bayerischen Wald", "der Vereinten Nationen"), and
-    in -e in the nominative with an article, in every gender and number ("die Deutsche
-    Presse-Agentur"); after "des" the noun they qualify also drops its genitive ending ("des
-    Norddeutschen Rundfunks" -> "Norddeutsche Rundfunk"). Other names are left as written."""
+    """A German name in the case its article shows, put in the nominative singular: the adjectives
+    opening it (told by their stem's ending) end in -en after an article of the genitive, dative or
+    masculine accusative ("der Deutschen Presse-Agentur", "im Bayerischen Wald"), and in -e in the
+    nominative singular with an article ("die Deutsche Presse-Agentur"); after "des" the noun they
+    qualify also drops its genitive ending ("des Norddeutschen Rundfunks" -> "Norddeutsche Rundfunk").
+    A plural name keeps -en, as it does in its nominative ("die/der Vereinten Nationen"); its noun ends in
+    -en. Other names are left as written."""
     if article not in GERMAN_OBLIQUE_ARTICLES:
         return name
     words = name.split(" ")
@@ -546,14 +548,14 @@ def german_nominative(name: str, article: str) -> str:
         and (adjectives or words[adjectives][:-2].endswith(GERMAN_ADJECTIVE_STEMS))  # "Deutschen Roten …"
     ):
         adjectives += 1
-    if not adjectives:
+    if not adjectives or words[adjectives].endswith("en"):
         return name
     words[:adjectives] = [word[:-1] for word in words[:adjectives]]
     noun = words[adjectives]
     if article in GERMAN_GENITIVE_ARTICLES and len(noun) > 4 and noun[0].isupper():
-        if noun.endswith("es") and not noun.endswith("ses"):
+        if noun.endswith("es"):  # "des Deutschen Roten Kreuzes", "des Europäischen Kongresses"
             words[adjectives] = noun[:-2]
-        elif noun.endswith("s") and not noun.endswith(("ss", "us")):
+        elif noun.endswith("s") and noun[-2] not in "aeiouäöüs":  # "Rundfunks", not "Atlas"
             words[adjectives] = noun[:-1]
     return " ".join(words)
 

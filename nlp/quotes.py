@@ -110,6 +110,14 @@ MAX_COMPLEMENT_DISTANCE = 10  # tokens from a German cue verb to its ", dass": "
 MAX_SPEAKER_DISTANCE = 6  # tokens after a cue verb where an inverted subject may stand
 MAX_INCISE_CUE_DISTANCE = 4  # tokens from an incise's comma to its cue: ", a-t-elle martelé"
 INCISE_GAP = " […] "  # stands for the incise left out between the two parts of a French quote
+INCISE_NOT = {"comme", "selon", "d'", "d’"}  # « …, comme le dit X, … »: X is cited, not speaking
+# Words after a comma that go on with an incise's attribution rather than the quote: "…, a déclaré X, lors
+# d'un point presse", "…, dans un communiqué", "…, mardi soir".
+INCISE_CIRCUMSTANCES = {
+    "lors", "dans", "devant", "sur", "au", "aux", "à", "en", "après", "avant", "pendant", "depuis", "hier",
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "ce", "cette", "interrogé",
+    "interrogée", "auprès", "sans",
+}  # fmt: skip
 MAX_PARTICLE_DISTANCE = 15  # tokens from a German separable verb to its particle: "teilte … mit"
 MAX_SOURCE_DISTANCE = 12  # tokens after "hieß es" where its source may be named: "aus Ermittlerkreisen"
 MAX_MEMBER_DEPTH = 2  # prepositional phrases followed from a noun to the organisation its people belong to
@@ -411,14 +419,6 @@ class _DocQuotes:
         self.mark_tokens = {self._token_at(m.open_at) for m in self.marked} | {
             self._token_at(m.close_at) for m in self.marked
         }
-        # French sets the attribution inside the guillemets (an incise): « …, a expliqué X, … . … »
-        self.incises: dict[int, tuple[int, int]] = {}  # marked index -> its incise's tokens [start, end)
-        if self.lang == "fr":
-            for k, marked in enumerate(self.marked):
-                incise = self._incise_tokens(marked)
-                if incise is not None:
-                    self.incises[k] = incise
-                    self.quoted_tokens.difference_update(range(*incise))
         self.ent_at: dict[int, Span] = {}
         for ent in doc.ents:
             for i in range(ent.start, ent.end):
@@ -434,10 +434,25 @@ class _DocQuotes:
         self.remembered: set[int] = set()  # starts of resolved pronouns and role nouns kept as mentions
         self.media: set[int] = set()  # starts of entities spoken to ("told Reuters"): outlets, not speakers
         self.datelines = {e.start for e in doc.ents if self._in_dateline(e)}  # "Mannheim (dna) –": outlets
-        # Mentions outside quotes, for pronouns and role nouns: (token, label, speaker, role)
-        self.mentions: list[tuple[int, str, Speaker, str | None]] = [
+        self.mentions = self._mentions_outside_quotes()
+        # French sets the attribution inside the guillemets (an incise): « …, a expliqué X, … . … ». Its
+        # words are no quoted words: a pronoun later may refer to the person it names.
+        self.incises: dict[int, tuple[int, int, Attribution]] = {}  # marked index -> tokens [start, end)
+        if self.lang == "fr":
+            for k, marked in enumerate(self.marked):
+                incise = self._incise(k, marked)
+                if incise is not None:
+                    self.incises[k] = incise
+                    self.quoted_tokens.difference_update(range(incise[0], incise[1]))
+            if self.incises:
+                self.mentions = self._mentions_outside_quotes()
+
+    def _mentions_outside_quotes(self) -> list[tuple[int, str, Speaker, str | None]]:
+        """People and organisations named outside quotes, for pronouns and role nouns: (token, label,
+        speaker, role)."""
+        return [
             (e.start, e.label_, _entity_speaker(e), e._.role)
-            for e in doc.ents
+            for e in self.doc.ents
             if e.label_ in (PERSON, GROUP) and e.start not in self.quoted_tokens
         ]
 
@@ -545,8 +560,12 @@ class _DocQuotes:
         result = []
         previous: str | None = None
         for quote, attribution, level in self.rule_results:
-            site = self._site(quote, attribution, level, previous)
-            result.append((quote, ranker.candidates(site, mentions, layout)))
+            impersonal = (
+                attribution and attribution.cue and self.lang == "fr" and self._impersonal(attribution.cue.i)
+            )
+            if not impersonal:  # "a-t-il été précisé" names no one: no speaker for the ranker to guess
+                site = self._site(quote, attribution, level, previous)
+                result.append((quote, ranker.candidates(site, mentions, layout)))
             previous = quote.speaker.canonical if quote.speaker else None
         return result
 
@@ -681,10 +700,8 @@ class _DocQuotes:
             after = self._window_after(close_token, next_open)
             previous_end = marked.close_at + 1
             if k in self.incises:
-                found = self._with_incise(marked, *self.incises[k])
-                if found is not None:
-                    results.append((*found, marked))
-                    continue
+                results.append((*self._with_incise(marked, *self.incises[k]), marked))
+                continue
             inner = " ".join(self.text[s:e] for s, e in marked.pieces)
             before_text = self.text[self.doc[before[0]].idx : marked.open_at].strip() if before else ""
             starts_clause = (
@@ -709,40 +726,68 @@ class _DocQuotes:
             results.append((self._quote(marked, "partial", attribution), attribution, marked))
         return self._join_split(results)
 
-    def _incise_tokens(self, marked: Marked) -> tuple[int, int] | None:
-        """The tokens of an incise in a one-paragraph quote: from a comma with a cue verb a few words
-        after it ("a expliqué", "insiste", "a-t-elle martelé") to the end of that sentence."""
+    def _incise(self, k: int, marked: Marked) -> tuple[int, int, Attribution] | None:
+        """An incise in a one-paragraph quote that nothing after the closing mark attributes: a comma, a
+        cue verb a few words on ("a expliqué", "insiste", "a-t-elle martelé") and the speaker it names.
+        Returns its tokens [start, end) and the attribution."""
         if len(marked.pieces) != 1:
             return None
+        close_token = self._token_at(marked.close_at)
+        next_open = self.marked[k + 1].open_at if k + 1 < len(self.marked) else len(self.text)
+        after = self._window_after(close_token, next_open)
+        if after and self.doc[after[0]].text == "," and self._attribution_after(after) is not None:
+            return None  # « Le rapport, comme l'indique Microsoft, … », a déclaré X: X speaks
         first, last = self._token_at(marked.inner_start), self._token_at(marked.inner_end - 1)
         for comma in range(first + 1, last):
-            if self.doc[comma].text != ",":
+            if self.doc[comma].text != "," or self.doc[comma + 1].lower_ in INCISE_NOT:
                 continue
-            cue = None
-            for j in range(comma + 1, min(comma + 1 + MAX_INCISE_CUE_DISTANCE, last + 1)):
-                if self.doc[j].text == ",":
-                    break  # « …, pas élevée, insiste X »: the incise starts at the later comma
-                if self._is_cue(j):
-                    cue = j
+            window = []
+            for j in range(comma, last + 1):
+                window.append(j)
+                if self.doc[j].text in _CLAUSE_END:
                     break
-            if cue is None:
+            cue = next((j for j in window[1 : 1 + MAX_INCISE_CUE_DISTANCE] if self._is_cue(j)), None)
+            if cue is None or any(self.doc[j].text == "," for j in range(comma + 1, cue)):
+                continue  # « …, pas élevée, insiste X »: the incise starts at the later comma
+            quoted = self.quoted_tokens.intersection(window)
+            self.quoted_tokens -= quoted  # the attribution's words are not quoted words
+            attribution = self._attribution_after(window)
+            if attribution is None or attribution.cue is None or attribution.mention is None:
+                self.quoted_tokens |= quoted
                 continue
-            end = cue + 1
-            while end <= last and self.doc[end].text not in _CLAUSE_END:
-                end += 1
-            return comma, min(end + 1, last + 1)
+            return comma, self._incise_end(max(cue + 1, attribution.mention.end), last), attribution
         return None
 
-    def _with_incise(self, marked: Marked, start: int, end: int) -> tuple[Quote, Attribution] | None:
-        """A direct quote without its incise, attributed by it; None when the incise names no speaker."""
-        attribution = self._attribution_after(list(range(start, end)))
-        if attribution is None or attribution.cue is None or attribution.mention is None:
-            return None
+    def _incise_end(self, i: int, last: int) -> int:
+        """Where the quote resumes after an incise whose speaker ends before token i: after the sentence's
+        end, or after a comma, unless a title ("…, directrice générale du GHVL,") or a circumstance
+        ("…, lors d'un point presse à Tours.") after it still belongs to the attribution."""
+        while i <= last:
+            text = self.doc[i].text
+            if text in _CLAUSE_END:
+                return i + 1
+            if text == ",":
+                following = i + 1
+                if following > last:
+                    return following
+                word = self.doc[following].lower_
+                apposition = following in self.titles or (
+                    word in self.lex.determiners and following + 1 in self.titles
+                )
+                if not (apposition or word in INCISE_CIRCUMSTANCES):
+                    return following  # « Les données, a indiqué X, sont sauvegardées »
+            i += 1
+        return last + 1
+
+    def _with_incise(
+        self, marked: Marked, start: int, end: int, attribution: Attribution
+    ) -> tuple[Quote, Attribution]:
+        """A direct quote without its incise (tokens start..end-1), attributed by it."""
         pieces = [(marked.inner_start, self.doc[start].idx)]
-        if end <= self._token_at(marked.inner_end - 1):  # the quote goes on after the incise's sentence
+        if end <= self._token_at(marked.inner_end - 1):  # the quote goes on after the incise
             pieces.append((self.doc[end].idx, marked.inner_end))
         quote = self._quote(marked, "direct", attribution)
-        quote.text = INCISE_GAP.join(self.text[s:e].strip() for s, e in pieces)
+        quote.text = INCISE_GAP.join(self.text[a:b].strip() for a, b in pieces)
         return quote, attribution
 
     def _window_before(self, open_token: int, previous_end: int) -> list[int]:
@@ -1245,6 +1290,8 @@ class _DocQuotes:
 
     def _is_cue(self, i: int) -> bool:
         token = self.doc[i]
+        if self.lang == "fr" and i > 0 and self.doc[i - 1].lower_ in self.lex.determiners:
+            return False  # "l'annonce", "le juge", "le résumé": French cue words that are nouns too
         lemma = token.lower_ if self.lang != "en" else self._cue_lemma(token)
         if lemma not in self.lex.cues:
             if token.is_lower and lemma in self.lex.joined_cues:  # "wie ein Sprecher mitteilte"
@@ -1326,6 +1373,8 @@ class _DocQuotes:
                 return None
         if self.doc[cue].lower_ in self.lex.hearsay:
             return self._hearsay_source(cue, end)
+        if self.lang == "fr" and self._impersonal(cue):
+            return None
         if not self.parsed:
             subject = self._fronted_subject(start, cue)
             if subject is not None:
@@ -1370,6 +1419,12 @@ class _DocQuotes:
                 continue
             i += 1
         return best
+
+    def _impersonal(self, cue: int) -> bool:
+        """French attributions that name no one: "a-t-il été précisé", "il a été indiqué", "indique-t-on"."""
+        before = self.doc[cue - 1].lower_ if cue > 0 else ""
+        after = [t.lower_ for t in self.doc[cue + 1 : cue + 3]]
+        return before == "été" or "-on" in after or (after[:1] == ["on"])
 
     def _hearsay_source(self, cue: int, end: int) -> Mention | None:
         """ "hieß es aus Ermittlerkreisen", "hieß es in einer Mitteilung des Konzerns": the source after a

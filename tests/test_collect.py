@@ -219,6 +219,8 @@ def test_plain_text_files_are_collected_with_their_headline_and_encoding(tmp_pat
     (folder / "blank.txt").write_text(" \n\n", encoding="utf-8")
     (folder / "notes.md").write_text("# not an article\n\nMarkdown is not collected.\n", encoding="utf-8")
     (folder / "robots.txt").write_text("User-agent: *\nDisallow: /intern/\n", encoding="utf-8")  # a site file
+    (folder / "sitemap.txt").write_text("https://example.org/a\nhttps://example.org/b\n", encoding="utf-8")
+    (folder / "dump.txt").write_bytes(bytes(range(256)) * 8)  # binary data under a text name
     settings = _settings(tmp_path)
     with Store(settings.db) as store:
         report = collect(store, settings, [SourceConfig("texts", "path", str(folder))])
@@ -233,4 +235,5 @@ def test_plain_text_files_are_collected_with_their_headline_and_encoding(tmp_pat
     first = "Die Hafenverwaltung in Kiel hat nach einem Ransomware-Angriff ihre Systeme abgeschaltet."
     assert lead.title == first
     assert lead.text == first + "\nDer Betrieb laufe über Notfallpläne weiter, teilte die Behörde mit."
-    assert [(f.reason, Path(f.url).name) for f in report.failures] == [("no-text", "blank.txt")]
+    failed = sorted((f.reason, Path(f.url).name) for f in report.failures)
+    assert failed == [("no-text", "blank.txt"), ("no-text", "dump.txt")]

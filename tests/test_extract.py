@@ -334,3 +334,12 @@ def test_impossible_declared_time_keeps_its_day(extractor: Extractor) -> None:
 )
 def test_dates_written_out_in_a_line(line: str, expected: str | None) -> None:
     assert parse_visible_date(line) == expected
+
+
+def test_plain_text_headline_may_end_with_a_quotation(extractor: Extractor) -> None:
+    text = "Rançongiciel à Brest : « Nous ne paierons pas »\nLa mairie refuse de verser la rançon.\n"
+    extraction = extractor.extract(text.encode("utf-8"), "file:///tmp/brest.txt", "text/plain")
+    assert extraction.title == "Rançongiciel à Brest : « Nous ne paierons pas »"
+    assert extraction.text == "La mairie refuse de verser la rançon."  # the headline is not body text
+    one_line = extractor.extract(b"Une seule ligne, sans titre.", None, "text/plain")
+    assert one_line.title is None and one_line.text == "Une seule ligne, sans titre."

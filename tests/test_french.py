@@ -86,3 +86,24 @@ def test_selon_without_a_source_is_no_quote(french):
     assert [(kind, text) for kind, _, text in said(doc)] == [
         ("indirect", "le réseau a été coupé dans la nuit")
     ]
+
+
+def test_incise_ends_where_the_quote_resumes_and_yields_to_an_attribution_after(french):
+    doc = french(
+        "« Les sauvegardes, a indiqué le directeur Marc Olivier, sont intactes. »\n"
+        "« Le rapport, comme l'indique Microsoft, sera publié demain », a déclaré Claire Fontaine.\n"
+        "Marc Olivier était présent. « Aucune donnée n'a fuité », a-t-il été précisé."
+    )
+    assert said(doc) == [
+        ("direct", "Marc Olivier", "Les sauvegardes […] sont intactes."),
+        ("direct", "Claire Fontaine", "Le rapport, comme l'indique Microsoft, sera publié demain"),
+        ("direct", None, "Aucune donnée n'a fuité"),  # impersonal: nobody is named
+    ]
+
+
+def test_cue_words_used_as_nouns_open_no_reported_speech(french):
+    doc = french(
+        "Le directeur Marc Olivier était absent. L'annonce que la mairie a faite lundi a surpris. "
+        "C'est le juge que la mairie a saisi."
+    )
+    assert said(doc) == []
