@@ -7,12 +7,26 @@ words in that article's stored text. Texts in a brief are already cleaned (brief
 from __future__ import annotations
 
 import functools
+import re
 import types
 import typing
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any
 
 SCHEMA_VERSION = 2  # 2: key_facts.actors[].kind (a campaign is no threat actor)
+_TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2})?(?:\.\d+)?(Z|[+-]00:00)?$")
+
+
+def readable_time(timestamp: str | None, *, seconds: bool = False) -> str:
+    """A stored UTC time as people read it: "2026-11-28T20:51:13+00:00" -> "2026-11-28 20:51 UTC" (with
+    `seconds`, "2026-11-28 20:51:13 UTC"); anything else as it is, nothing as ""."""
+    if not timestamp:
+        return ""
+    match = _TIMESTAMP.match(timestamp)
+    if match is None:
+        return timestamp
+    shown = f"{match[1]} {match[2]}" + (match[3] or "" if seconds else "")
+    return shown + (" UTC" if match[4] else "")
 
 
 @dataclass(frozen=True)
@@ -221,11 +235,11 @@ class Review:
     at: str | None  # when (UTC, ISO 8601)
 
     def describe(self) -> str:
-        """ "approved by ana at 2026-11-29T01:40:12+00:00", or "not reviewed"."""
+        """ "approved by ana at 2026-11-29 01:40 UTC", or "not reviewed"."""
         if self.status == "new":
             return "not reviewed"
         by = f" by {' '.join(self.by.split())}" if self.by else ""  # one line, whatever the name holds
-        return f"{self.status}{by} at {self.at}" if self.at else f"{self.status}{by}"
+        return f"{self.status}{by} at {readable_time(self.at)}" if self.at else f"{self.status}{by}"
 
 
 @dataclass

@@ -16,7 +16,7 @@ from importlib.resources import files
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from incident_brief.briefs.history import BriefRow
-from incident_brief.briefs.model import Brief, quotes_by_speaker
+from incident_brief.briefs.model import Brief, quotes_by_speaker, readable_time
 from incident_brief.briefs.timeline import readable
 
 _CSS = (files("incident_brief.briefs") / "templates" / "brief.css").read_text(encoding="utf-8")
@@ -27,14 +27,6 @@ _CSP = f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; base-uri 'none'; fo
 
 def _http_url(url: str) -> bool:
     return bool(re.match(r"https?://[^\s]+$", url, re.IGNORECASE))
-
-
-def _minute(timestamp: str) -> str:
-    """ "2026-11-28T20:51:13+00:00" -> "2026-11-28 20:51 UTC": what a reader needs of a generation time."""
-    match = re.match(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]00:00)?$", timestamp)
-    if match is None:
-        return timestamp
-    return f"{match[1]} {match[2]}" + (" UTC" if match[3] else "")
 
 
 def _environment() -> Environment:
@@ -48,7 +40,7 @@ def _environment() -> Environment:
     environment.filters["by_source"] = lambda evidence, numbers: sorted(
         evidence, key=lambda e: numbers.get(e.article_id, len(numbers))
     )
-    environment.filters["minute"] = _minute
+    environment.filters["minute"] = readable_time
     environment.filters["readable"] = readable
     environment.filters["by_number"] = lambda ids, numbers: sorted(
         ids, key=lambda i: numbers.get(i, len(numbers))

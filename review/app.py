@@ -31,7 +31,7 @@ from werkzeug.exceptions import HTTPException
 
 from incident_brief.briefs import corrections, render_html, render_json, render_markdown, render_stix
 from incident_brief.briefs.generate import file_stem
-from incident_brief.briefs.model import Brief, Evidence, quotes_by_speaker
+from incident_brief.briefs.model import Brief, Evidence, quotes_by_speaker, readable_time
 from incident_brief.corpus.store import Store
 from incident_brief.errors import StoreError, UsageError
 from incident_brief.nlp.embeddings import DEFAULT_EMBEDDER
@@ -445,10 +445,7 @@ def _brief(store: Store, incident_id: str, members: list[int]) -> Brief | None:
 
 
 def _stamp(value: str | None) -> str:
-    """A stored UTC time as people read it: "2026-11-28 21:33:47 UTC"."""
-    if not value:
-        return ""
-    return value.replace("T", " ").replace("+00:00", " UTC")
+    return readable_time(value, seconds=True)
 
 
 def _article_url(article_id: int) -> str:

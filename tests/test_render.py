@@ -390,8 +390,8 @@ def test_times_read_as_a_person_writes_them_in_every_human_format():
 def test_the_review_verdict_is_shown_in_every_format():
     brief = crafted_hostile_brief()
     brief.review = Review("approved", "ana", "2026-05-03T12:30:00+00:00")
-    assert "· review: **approved by ana at 2026-05-03T12:30:00+00:00**" in render_markdown.render(brief)
-    assert "review: approved by ana at 2026-05-03T12:30:00+00:00" in render_html.render(brief)
+    assert "· review: **approved by ana at 2026-05-03 12:30 UTC**" in render_markdown.render(brief)
+    assert "review: approved by ana at 2026-05-03 12:30 UTC" in render_html.render(brief)
     (report,) = [o for o in json.loads(render_stix.render(brief))["objects"] if o["type"] == "report"]
     assert report["labels"] == ["review-status:approved"]
     assert json.loads(render_json.render(brief))["review"]["by"] == "ana"

@@ -696,7 +696,9 @@ def test_cluster_and_summarize_afterwards_keep_every_correction(client, db, tmp_
     )
     assert approval[0][0] == "ana"  # the reviewer of the client fixture
     assert brief["review"] == {"status": "approved", "by": "ana", "at": approval[0][1]}
-    assert f"review: **approved by ana at {approval[0][1]}**" in (out / "rheinau.md").read_text()
+    stamp = approval[0][1]  # "2026-11-29T01:40:12+00:00"
+    shown = f"review: **approved by ana at {stamp[:10]} {stamp[11:16]} UTC**"
+    assert shown in (out / "rheinau.md").read_text()
     unreviewed = json.loads((out / "single.json").read_text())["review"]
     assert unreviewed == {"status": "new", "by": None, "at": None}
     assert "review: **not reviewed**" in (out / "single.md").read_text()
