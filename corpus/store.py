@@ -659,14 +659,15 @@ class Store:
         db.execute("DELETE FROM incident_members")
 
     def incident_rows(self) -> list[sqlite3.Row]:
-        """One row per incident: id, title, size, languages, first and last seen, article ids."""
+        """One row per incident: id, title, size, languages, first and last seen (from incident_stats, as
+        the review app reads them), article ids and external ids."""
         return self.query(
-            "SELECT i.id, i.title, count(*) AS size, group_concat(DISTINCT a.language) AS languages, "
-            "min(a.published) AS first_seen, max(a.published) AS last_seen, "
+            "SELECT i.id, i.title, s.size, s.languages, s.first_seen, s.last_seen, "
             "json_group_array(a.id) AS article_ids, "
             "json_group_array(coalesce(a.external_id, '')) AS external_ids "
-            "FROM incidents i JOIN incident_members m ON m.incident_id = i.id "
-            "JOIN articles a ON a.id = m.article_id GROUP BY i.id ORDER BY first_seen, i.id"
+            "FROM incidents i JOIN incident_stats s ON s.incident_id = i.id "
+            "JOIN incident_members m ON m.incident_id = i.id "
+            "JOIN articles a ON a.id = m.article_id GROUP BY i.id ORDER BY s.first_seen, i.id"
         )
 
     def add_decision(
