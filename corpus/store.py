@@ -264,6 +264,16 @@ MIGRATIONS: list[str] = [
     SELECT m.incident_id, count(*), min(a.published), max(a.published), group_concat(DISTINCT a.language)
     FROM incident_members m JOIN articles a ON a.id = m.article_id GROUP BY m.incident_id;
     """,
+    """
+    -- Each `brief cluster` run: when it ended, whether it regrouped every incident (--rebuild), and its
+    -- report (JSON): the review app's activity log shows the rebuilds, which may change any incident.
+    CREATE TABLE cluster_runs (
+        id INTEGER PRIMARY KEY,
+        finished_at TEXT NOT NULL,
+        rebuild INTEGER NOT NULL,
+        report TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -669,6 +679,17 @@ class Store:
             "JOIN incident_members m ON m.incident_id = i.id "
             "JOIN articles a ON a.id = m.article_id GROUP BY i.id ORDER BY s.first_seen, i.id"
         )
+
+    def record_cluster_run(self, db: sqlite3.Connection, *, rebuild: bool, report: dict) -> None:
+        db.execute(
+            "INSERT INTO cluster_runs (finished_at, rebuild, report) VALUES (?, ?, ?)",
+            (now_iso(), int(rebuild), json.dumps(report)),
+        )
+
+    def rebuild_runs(self) -> list[dict]:
+        """The `brief cluster --rebuild` runs, oldest first: id, finished_at and the run's report."""
+        rows = self.query("SELECT id, finished_at, report FROM cluster_runs WHERE rebuild = 1 ORDER BY id")
+        return [{"id": row[0], "finished_at": row[1], "report": json.loads(row[2])} for row in rows]
 
     def add_decision(
         self, db: sqlite3.Connection, kind: str, incident_id: str, other_id: str | None, changes: dict,

@@ -249,6 +249,7 @@ def cluster_store(
         if rebuild:
             store.clear_memberships(db)
         store.write_memberships(db, sources, _titles(assignment, usable))
+        store.record_cluster_run(db, rebuild=rebuild, report=report.to_dict())
     return report
 
 

@@ -483,7 +483,7 @@ def _parts(text: str, marks: list[tuple[int, int]]) -> list[tuple[str, str | Non
 
 
 def _activity(store: Store, incident_id: str, members: list[int]) -> list[dict]:
-    """Corrections and clustering decisions bearing on the incident, newest first."""
+    """Corrections, clustering decisions and rebuilds bearing on the incident, newest first."""
     entries = []
     for c in corrections.corrections_for(store, incident_id, members, include_undone=True):
         entries.append(
@@ -499,6 +499,17 @@ def _activity(store: Store, incident_id: str, members: list[int]) -> list[dict]:
                 "when": d["created_at"], "actor": d["actor"], "what": _decision_text(d), "detail": "",
                 "undone": d["undone_at"] and f"undone {_stamp(d['undone_at'])} by {d['undone_by']}",
                 "field": "decision", "id": d["id"],
+            }
+        )  # fmt: skip
+    for run in store.rebuild_runs():  # a rebuild regroups every incident: it bears on each of them
+        report = run["report"]
+        entries.append(
+            {
+                "when": run["finished_at"], "actor": "brief cluster --rebuild",
+                "what": "regrouped every incident from scratch",
+                "detail": f"{report.get('clustered', 0)} articles in {report.get('incidents', 0)} incidents; "
+                "analysts' decisions kept",
+                "undone": None, "field": "rebuild", "id": run["id"],
             }
         )  # fmt: skip
     return sorted(entries, key=lambda e: (e["when"], e["field"], e["id"]), reverse=True)

@@ -734,6 +734,10 @@ def test_a_rebuild_keeps_removed_and_moved_articles_where_the_analyst_put_them(c
     assert result.exit_code == 0, result.output
     assert members(db, "rheinau") == {1, 2, 4} and members(db, "single") == single | {5}
     assert_stats_current(db)
+    # every rebuild is in every incident's activity log, without an undo button of its own
+    html = page(client, "/incidents/rheinau")
+    assert html.count("brief cluster --rebuild</strong> regrouped every incident from scratch") == 3
+    assert 'name="rebuild"' not in html
 
 
 def assert_stats_current(db):
