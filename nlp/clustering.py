@@ -349,8 +349,7 @@ class Clusterer:
         return {c: self.linkage(article, members) for c, members in samples.items()}
 
     def linkage(self, article: ArticleFeatures, members: list[int]) -> float:
-        """Average linkage: the mean pair probability of the article and the members."""
-        self._describe(members)
+        """Average linkage: the mean pair probability of the article and the members (described)."""
         rows = [pair_features(article, self.articles[m]) for m in members]
         return float(self.weights.probability(np.vstack(rows)).mean()) if rows else 0.0
 

@@ -560,10 +560,8 @@ class _DocQuotes:
         result = []
         previous: str | None = None
         for quote, attribution, level in self.rule_results:
-            impersonal = (
-                attribution and attribution.cue and self.lang == "fr" and self._impersonal(attribution.cue.i)
-            )
-            if not impersonal:  # "a-t-il été précisé" names no one: no speaker for the ranker to guess
+            # "a-t-il été précisé" names no one: no speaker for the ranker to guess
+            if not (attribution and attribution.cue and self._impersonal(attribution.cue.i)):
                 site = self._site(quote, attribution, level, previous)
                 result.append((quote, ranker.candidates(site, mentions, layout)))
             previous = quote.speaker.canonical if quote.speaker else None
@@ -1373,7 +1371,7 @@ class _DocQuotes:
                 return None
         if self.doc[cue].lower_ in self.lex.hearsay:
             return self._hearsay_source(cue, end)
-        if self.lang == "fr" and self._impersonal(cue):
+        if self._impersonal(cue):
             return None
         if not self.parsed:
             subject = self._fronted_subject(start, cue)
@@ -1422,6 +1420,8 @@ class _DocQuotes:
 
     def _impersonal(self, cue: int) -> bool:
         """French attributions that name no one: "a-t-il été précisé", "il a été indiqué", "indique-t-on"."""
+        if self.lang != "fr":
+            return False
         before = self.doc[cue - 1].lower_ if cue > 0 else ""
         after = [t.lower_ for t in self.doc[cue + 1 : cue + 3]]
         return before == "été" or "-on" in after or (after[:1] == ["on"])
